@@ -1,0 +1,1 @@
+"""Amaranth generators for SPARQ processing elements, units and arrays."""
