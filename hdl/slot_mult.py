@@ -1,11 +1,12 @@
 """The two-slot SPARQ multiplier of the paper's equation 4 and figure 2."""
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Module, Mux, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import ACT_BITS, Config
 from hdl.layouts import PairWord
+from hdl.multiplier import Multiplier
 
 __all__ = ["WeightPair", "TwoSlotMultiplier", "PRODUCT_BITS"]
 
@@ -58,14 +59,10 @@ class TwoSlotMultiplier(wiring.Component):
         w0, w1 = self.weights[0], self.weights[1]
         for name, slot, own, partner, out in (("a", self.word.a, w0, w1, self.prod_a),
                                               ("b", self.word.b, w1, w0, self.prod_b)):
-            weight = Signal(signed(ACT_BITS), name=f"{name}_weight")
-            product = Signal(signed(cfg.bits + ACT_BITS + 1), name=f"{name}_product")
-            m.d.comb += [
-                weight.eq(Mux(slot.mux, partner, own)),
-                product.eq(slot.data * weight),
-            ]
+            mult = m.submodules[f"mult_{name}"] = Multiplier(a_bits=cfg.bits, b_bits=ACT_BITS)
+            m.d.comb += [mult.a.eq(slot.data), mult.b.eq(Mux(slot.mux, partner, own))]
             with m.Switch(slot.idx):
                 for i, shift in enumerate(cfg.shifts):
                     with m.Case(i):
-                        m.d.comb += out.eq(product << shift)
+                        m.d.comb += out.eq(mult.product << shift)
         return m
