@@ -1,0 +1,39 @@
+"""Parameter checks and shapes shared by the tensor-core components."""
+
+from __future__ import annotations
+
+from golden.sparq import Config
+
+__all__ = ["check_acc_width", "check_config", "check_size", "check_variant", "VARIANTS"]
+
+#: Dot-product unit variants: the 8b-8b baseline, the ideal 4-bit reference, SPARQ.
+VARIANTS = ("8b8b", "2x4b8b", "sparq")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_acc_width(acc_width) -> int:
+    """``acc_width`` as an int in 2..64 (the golden model's range), else ValueError."""
+    if not _is_int(acc_width) or not 2 <= acc_width <= 64:
+        raise ValueError(f"acc_width must be an int in 2..64, got {acc_width!r}")
+    return acc_width
+
+
+def check_config(config) -> Config:
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a golden.sparq.Config, got {config!r}")
+    return config
+
+
+def check_size(name: str, value, hi: int = 1024) -> int:
+    if not _is_int(value) or not 1 <= value <= hi:
+        raise ValueError(f"{name} must be an int in 1..{hi}, got {value!r}")
+    return value
+
+
+def check_variant(variant, allowed=VARIANTS) -> str:
+    if variant not in allowed:
+        raise ValueError(f"variant must be one of {', '.join(allowed)}, got {variant!r}")
+    return variant
