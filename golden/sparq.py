@@ -152,6 +152,13 @@ class Config:
 def _as_ints(x, lo: int, hi: int, what: str) -> np.ndarray:
     """``x`` as an int64 array, refusing non-integers and values outside ``lo..hi``."""
     arr = np.asarray(x)
+    if arr.dtype.kind == "O" and all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                     for v in arr.flat):
+        # Python ints (possibly beyond int64): report the first out-of-range one.
+        big = next((v for v in arr.flat if not lo <= v <= hi), None)
+        if big is not None:
+            raise ValueError(f"{what} must be in {lo}..{hi}, got {big}")
+        arr = arr.astype(np.int64)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise TypeError(f"{what} must be integers, got dtype {arr.dtype}")
     if arr.dtype.kind == "f":

@@ -192,7 +192,7 @@ def main(argv=None) -> int:
     try:
         written = write(emission, args.output)
     except OSError as e:
-        p.exit(1, f"{p.prog}: error: cannot write to {args.output}: {e.strerror}\n")
+        p.exit(2, f"{p.prog}: error: cannot write to {args.output}: {e.strerror}\n")
     for path in written:
         print(path)
     return 0
