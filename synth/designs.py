@@ -1,0 +1,122 @@
+"""The designs the area flow synthesizes, and how their modules map to components.
+
+A :class:`Design` names one unit (an SA PE, a TC dot-product unit, a TRU or a
+building block) by kind and variant; it is built inside the worker process,
+so the registry itself is cheap to pickle.  The SA and TC packages are
+imported lazily: when one is absent its rows are reported as missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+
+from amaranth.hdl import Fragment
+
+from golden.sparq import PRESETS, Config
+
+__all__ = ["Design", "CATEGORIES", "all_designs", "module_classes", "category_of"]
+
+PRESET_NAMES = tuple(f"{k}opt" for k in sorted(PRESETS))
+SA_VARIANTS = ("8b8b", "2x4b8b", *PRESET_NAMES, "sysmt")
+TC_VARIANTS = ("8b8b", "2x4b8b", *PRESET_NAMES)
+#: Building blocks: multipliers of every slot width and one two-slot multiplier.
+BLOCK_VARIANTS = ("mult8x8", "mult4x8", "mult3x8", "mult2x8", "twoslot_5opt", "twoslot_2opt")
+
+#: Breakdown categories, in stacking order.
+CATEGORIES = ("multipliers", "shifters and muxes", "adder tree", "trim and round", "registers",
+              "other logic")
+_CLASS_CATEGORY = {"Multiplier": "multipliers", "AdderTree": "adder tree",
+                   "Window": "trim and round", "TrimRoundUnit": "trim and round"}
+
+
+@dataclass(frozen=True)
+class Design:
+    """One unit to synthesize.
+
+    Parameters
+    ----------
+    kind : str
+        ``"sa_pe"``, ``"tc_dp"``, ``"tru"`` or ``"block"``.
+    variant : str
+        ``"8b8b"``, ``"2x4b8b"``, ``"sysmt"``, a preset name such as ``"5opt"``
+        or, for a block, one of ``BLOCK_VARIANTS``.
+    acc_width : int
+    """
+
+    kind: str
+    variant: str
+    acc_width: int = 32
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}_{self.variant}"
+
+    @property
+    def top(self) -> str:
+        return f"sparq_{self.key}"
+
+    @property
+    def config(self) -> Config | None:
+        match = re.search(r"(\d)opt$", self.variant)
+        return Config.preset(int(match.group(1))) if match else None
+
+    @property
+    def macs_per_cycle(self) -> int | None:
+        """Multiply-accumulates a cycle (PEs and DP units): SPARQ, 2x4b-8b, SySMT take a pair."""
+        lanes = {"tc_dp": 4, "sa_pe": 1}.get(self.kind)
+        if lanes is None:
+            return None
+        return lanes * (1 if self.variant == "8b8b" else 2)
+
+    def build(self):
+        """The Amaranth component (imports the SA/TC package on demand)."""
+        cfg = self.config
+        if self.kind == "tru":
+            from hdl.tru import TrimRoundUnit
+            return TrimRoundUnit(config=cfg)
+        if self.kind == "block":
+            return _block(self.variant, cfg)
+        package, factory = {"sa_pe": ("hdl.sa", "make_pe"), "tc_dp": ("hdl.tc", "make_dp")}[self.kind]
+        make = getattr(importlib.import_module(package), factory)
+        variant = "sparq" if cfg is not None else self.variant
+        return make(variant, config=cfg, acc_width=self.acc_width)
+
+
+def _block(variant, cfg):
+    if variant.startswith("mult"):
+        from hdl.multiplier import Multiplier
+        a_bits, b_bits = map(int, variant[4:].split("x"))
+        return Multiplier(a_bits=a_bits, b_bits=b_bits)
+    from hdl.slot_mult import TwoSlotMultiplier
+    return TwoSlotMultiplier(config=cfg)
+
+
+def all_designs(acc_width: int = 32) -> list[Design]:
+    """Every design of the report, biggest first (better load balance in the pool)."""
+    return ([Design("tc_dp", v, acc_width) for v in TC_VARIANTS]
+            + [Design("sa_pe", v, acc_width) for v in SA_VARIANTS]
+            + [Design("tru", p) for p in PRESET_NAMES]
+            + [Design("block", v) for v in BLOCK_VARIANTS])
+
+
+def module_classes(component, top: str) -> dict[str, str]:
+    """Verilog module name (``top.sub.subsub``) -> Python class name of the component."""
+    classes = {}
+
+    def walk(fragment, path):
+        classes[".".join(path)] = type(fragment.origins[0]).__name__ if fragment.origins else "?"
+        for index, (sub, name, _loc) in enumerate(fragment.subfragments):
+            walk(sub, (*path, name if name is not None else f"U${index}"))
+
+    walk(Fragment.get(component, None), (top,))
+    return classes
+
+
+def category_of(module: str, classes: dict[str, str]) -> str:
+    """Breakdown category of a module's own (non-register) cells."""
+    cls = classes.get(module) or classes.get(re.sub(r"\$\d+(?=\.|$)", "", module))
+    if cls is None:
+        return "other logic"
+    return _CLASS_CATEGORY.get(cls, "shifters and muxes")
