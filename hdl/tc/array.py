@@ -1,0 +1,135 @@
+"""The tensor core: an M x N grid of dot-product units, D = A x B + C."""
+
+from amaranth import Module, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.sparq import ACT_BITS
+from hdl.tc.dp_8b8b import BaselineDotProduct
+from hdl.tc.dp_sparq import SparqDotProduct
+from hdl.tc.grid import accumulate_grid
+from hdl.tc.params import check_acc_width, check_config, check_size, check_variant
+from hdl.tru import TrimRoundUnit
+
+__all__ = ["TensorCore"]
+
+
+class TensorCore(wiring.Component):
+    """``D = A x B + C`` for a ``rows x cols`` output tile, K_STEP of K a cycle.
+
+    A grid of dot-product units (Volta's tensor core is 4 x 4).  DP unit
+    ``(r, n)`` takes row ``r`` of the A slice and column ``n`` of the B slice;
+    its output register is the accumulator of ``D[r][n]``.  A sweep over K
+    is a run of steps (``in_valid`` cycles), the first marked ``in_first``
+    (it loads ``in_c``) and the last ``in_last``; a step may be both.  Idle
+    cycles (``in_valid`` low) may separate steps; a new sweep may start
+    right after a ``in_last`` step.
+
+    ``"8b8b"``: baseline DP units, K_STEP = 4, ``latency`` 1.  ``"sparq"``:
+    SPARQ DP units, K_STEP = 8; trim-and-round units on A, one per
+    activation pair per row (K_STEP / 2 per row), shared by the ``cols`` DP
+    units of that row; B, C and the control wait one cycle for them in
+    ``s1_*`` registers, so ``latency`` is 2.  A sweep of K takes
+    ``ceil(K / K_STEP)`` steps; D appears ``latency`` cycles after the last.
+
+    Parameters
+    ----------
+    variant : str
+        ``"8b8b"`` or ``"sparq"``.
+    config : golden.sparq.Config or None
+        Required for ``"sparq"``, ignored by ``"8b8b"``.
+    rows, cols : int
+        Tile size M x N (1..64).
+    acc_width : int
+        Width of C and D (default 32); sums wrap like golden.sparq.wrap.
+
+    Members
+    -------
+    in_valid : In(1)
+        One K step of A and B is presented.
+    in_first, in_last : In(1)
+        The step is the first / last of its sweep over K.
+    in_a : In(ArrayLayout(ArrayLayout(unsigned(8), K_STEP), rows))
+        ``in_a[r][k] = A[r][k0 + k]``, activation codes of the step's K slice.
+    in_b : In(ArrayLayout(ArrayLayout(signed(8), K_STEP), cols))
+        ``in_b[n][k] = B[k0 + k][n]``: column ``n`` of the step's weight slice.
+    in_c : In(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
+        ``in_c[r][n] = C[r][n]``, sampled on ``in_first`` steps only.
+    out_valid : Out(1)
+        ``out_d`` holds a finished tile (one cycle, ``latency`` cycles after
+        the ``in_last`` step).
+    out_d : Out(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
+        ``out_d[r][n] = D[r][n]`` (the accumulators; only meaningful with
+        ``out_valid``).
+    """
+
+    def __init__(self, *, variant="sparq", config=None, rows=4, cols=4, acc_width=32):
+        self._variant = check_variant(variant, ("8b8b", "sparq"))
+        self._config = check_config(config) if variant == "sparq" else None
+        self._rows, self._cols = check_size("rows", rows, 64), check_size("cols", cols, 64)
+        self._acc_width = check_acc_width(acc_width)
+        k = self.k_step
+        super().__init__({
+            "in_valid": In(1), "in_first": In(1), "in_last": In(1),
+            "in_a": In(data.ArrayLayout(data.ArrayLayout(unsigned(ACT_BITS), k), rows)),
+            "in_b": In(data.ArrayLayout(data.ArrayLayout(signed(ACT_BITS), k), cols)),
+            "in_c": In(data.ArrayLayout(data.ArrayLayout(signed(acc_width), cols), rows)),
+            "out_valid": Out(1),
+            "out_d": Out(data.ArrayLayout(data.ArrayLayout(signed(acc_width), cols), rows)),
+        })
+
+    @property
+    def k_step(self) -> int:
+        """Dense K elements consumed per step (per cycle)."""
+        return SparqDotProduct.K_STEP if self._variant == "sparq" else BaselineDotProduct.K_STEP
+
+    @property
+    def latency(self) -> int:
+        """Cycles from the ``in_last`` step to ``out_valid``."""
+        return 2 if self._variant == "sparq" else 1
+
+    def cycles(self, k: int) -> int:
+        """Cycles from the first step of a K-long sweep to its ``out_valid``, no idles."""
+        return -(-k // self.k_step) - 1 + self.latency
+
+    def elaborate(self, platform):
+        m = Module()
+        if self._variant == "sparq":
+            stage = self._sparq_front(m)
+        else:
+            stage = {"valid": self.in_valid, "first": self.in_first, "last": self.in_last,
+                     "c": self.in_c, "b": self.in_b, "a": self.in_a}
+        dps = [[self._dp(m, r, n, stage) for n in range(self._cols)] for r in range(self._rows)]
+        accumulate_grid(m, dps, stage, self.out_valid, self.out_d)
+        return m
+
+    def _sparq_front(self, m) -> dict:
+        """Row TRUs, and ``s1_*`` registers holding B, C and control for them."""
+        words = []
+        for r in range(self._rows):
+            row = []
+            for j in range(self.k_step // 2):
+                tru = m.submodules[f"tru_r{r}_p{j}"] = TrimRoundUnit(config=self._config)
+                m.d.comb += [tru.in_valid.eq(self.in_valid),
+                             tru.in_pair[0].eq(self.in_a[r][2 * j]),
+                             tru.in_pair[1].eq(self.in_a[r][2 * j + 1])]
+                row.append(tru.out_word)
+            words.append(row)
+        stage = {"words": words}
+        for name in ("valid", "first", "last", "b", "c"):
+            port = getattr(self, f"in_{name}")
+            reg = Signal.like(port, name=f"s1_{name}", reset_less=name != "valid")
+            m.d.sync += reg.eq(port)
+            stage[name] = reg
+        return stage
+
+    def _dp(self, m, r, n, stage):
+        if self._variant == "sparq":
+            dp = SparqDotProduct(config=self._config, acc_width=self._acc_width)
+            m.d.comb += [dp.in_words[j].eq(w) for j, w in enumerate(stage["words"][r])]
+        else:
+            dp = BaselineDotProduct(acc_width=self._acc_width)
+            m.d.comb += dp.in_a.eq(stage["a"][r])
+        m.d.comb += dp.in_b.eq(stage["b"][n])
+        m.submodules[f"dp_r{r}_c{n}"] = dp
+        return dp
