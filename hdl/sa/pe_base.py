@@ -1,0 +1,105 @@
+"""What every systolic-array PE variant shares: forwarding, partial sum, drain."""
+
+import numbers
+
+from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hdl.adder import AdderTree
+
+__all__ = ["Ctl", "SystolicPE", "check_acc_width"]
+
+#: Control that travels east with the activations, one beat per cycle.
+Ctl = data.StructLayout({"valid": unsigned(1), "first": unsigned(1), "last": unsigned(1)})
+
+
+def check_acc_width(acc_width) -> int:
+    if isinstance(acc_width, bool) or not isinstance(acc_width, numbers.Integral) \
+            or not 8 <= acc_width <= 64:
+        raise ValueError(f"acc_width must be an int in 8..64, got {acc_width!r}")
+    return int(acc_width)
+
+
+class SystolicPE(wiring.Component):
+    """Output-stationary PE skeleton; a variant supplies :meth:`products`.
+
+    Per cycle with ``in_ctl.valid``, the variant's products and the partial
+    sum (zero on ``in_ctl.first``) go through one :class:`~hdl.adder.AdderTree`
+    into ``acc_psum`` (wrapping at ``acc_width`` bits).  On ``in_ctl.last`` the
+    same sum is also captured in ``acc_result``, so the next tile can start
+    accumulating on the following cycle (double buffer).  ``drain_out`` is one
+    link of a column shift chain towards the north edge: it loads
+    ``acc_result`` when ``drain_load`` is high and otherwise takes
+    ``drain_in`` (the PE to the south).  Activations, control and weights are
+    forwarded east and south through one register each.
+
+    Parameters
+    ----------
+    act_shape, weight_shape : shape-castable
+        What one beat carries west-to-east and north-to-south.
+    acc_width : int
+        Partial-sum width, 8 to 64.
+
+    Members
+    -------
+    in_act : In(act_shape)
+    in_ctl : In(Ctl)
+        ``valid``: this beat counts; ``first``: start a new sum; ``last``:
+        the tile's final beat, capture the result.
+    in_weight : In(weight_shape)
+    out_act, out_ctl, out_weight : Out
+        The inputs, registered (to the east and south neighbours).
+    drain_in : In(signed(acc_width))
+        ``drain_out`` of the PE to the south (0 at the south edge).
+    drain_load : In(1)
+        Load ``acc_result`` into ``drain_out`` at this edge.
+    drain_out : Out(signed(acc_width))
+        The drain chain register.
+    done : Out(1)
+        Registered ``in_ctl.valid & in_ctl.last``: ``acc_result`` is new.
+    """
+
+    def __init__(self, *, act_shape, weight_shape, acc_width=32):
+        acc_width = check_acc_width(acc_width)
+        self._acc_width = acc_width
+        super().__init__({
+            "in_act": In(act_shape), "in_ctl": In(Ctl), "in_weight": In(weight_shape),
+            "out_act": Out(act_shape), "out_ctl": Out(Ctl), "out_weight": Out(weight_shape),
+            "drain_in": In(signed(acc_width)), "drain_load": In(1),
+            "drain_out": Out(signed(acc_width)), "done": Out(1),
+        })
+
+    @property
+    def acc_width(self) -> int:
+        return self._acc_width
+
+    def products(self, m: Module) -> list:
+        """Add the multipliers to ``m``; return their signed products."""
+        raise NotImplementedError
+
+    def elaborate(self, platform):
+        m = Module()
+        acc = self._acc_width
+        mul_products = self.products(m)
+        m.submodules.adder = adder = AdderTree(count=len(mul_products) + 1, in_bits=acc,
+                                               out_bits=acc)
+        acc_psum = Signal(signed(acc))
+        acc_result = Signal(signed(acc))
+        # Products are at most 17 bits; truncating them to a narrower accumulator
+        # is the same wrap modulo 2**acc_width.
+        for i, product in enumerate(mul_products):
+            m.d.comb += adder.operands[i].eq(product)
+        m.d.comb += adder.operands[-1].eq(Mux(self.in_ctl.first, 0, acc_psum))
+
+        with m.If(self.in_ctl.valid):
+            m.d.sync += acc_psum.eq(adder.total)
+            with m.If(self.in_ctl.last):
+                m.d.sync += acc_result.eq(adder.total)
+        m.d.sync += [
+            self.out_act.eq(self.in_act), self.out_ctl.eq(self.in_ctl),
+            self.out_weight.eq(self.in_weight),
+            self.done.eq(self.in_ctl.valid & self.in_ctl.last),
+            self.drain_out.eq(Mux(self.drain_load, acc_result, self.drain_in)),
+        ]
+        return m

@@ -1,0 +1,71 @@
+"""The SySMT-style PE: raw 8-bit activation pairs, trimmed inside every PE."""
+
+from amaranth import Signal
+
+from golden.sparq import Config
+from hdl.layouts import ActPair, PairWord
+from hdl.sa.pe_base import SystolicPE
+from hdl.slot_mult import TwoSlotMultiplier, WeightPair
+from hdl.window import Window
+
+__all__ = ["SysmtPE", "SYSMT_CONFIG"]
+
+#: SySMT keeps the upper or the lower 4 bits of each value (2opt), without rounding;
+#: a value whose partner is zero keeps all 8 bits.
+SYSMT_CONFIG = Config.preset(2, rounding=False)
+
+
+class SysmtPE(SystolicPE):
+    """Shomron and Weiser's SySMT: 2opt trimming at full rate in every PE.
+
+    The pair of raw 8-bit activations moves east through the array (16 bits a
+    cycle instead of SPARQ's packed word) and each PE trims it itself: two
+    4-bit windows at shift 0 or 4 (:class:`~hdl.window.Window`, no rounding)
+    and the exact 8-bit split of a lone value.  The resulting slots feed the
+    same :class:`~hdl.slot_mult.TwoSlotMultiplier` as SPARQ, so its result is
+    ``golden.sparq.matmul`` with the ``2opt-trim`` configuration.
+
+    Parameters
+    ----------
+    acc_width : int
+        Partial-sum width (default 32).
+
+    Members
+    -------
+    in_act : In(ActPair)
+        The raw activation codes ``x[2j]`` and ``x[2j+1]``.
+    in_weight : In(WeightPair)
+        ``w[2j]`` and ``w[2j+1]``.
+    (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
+    """
+
+    def __init__(self, *, acc_width=32):
+        super().__init__(act_shape=ActPair, weight_shape=WeightPair, acc_width=acc_width)
+
+    def products(self, m):
+        cfg, n = SYSMT_CONFIG, SYSMT_CONFIG.bits
+        x0, x1 = self.in_act[0], self.in_act[1]
+        trim_word = Signal(PairWord(cfg))
+        trim_zero_0, trim_zero_1 = Signal(), Signal()
+        m.submodules.win_0 = win_0 = Window(bits=n, shifts=cfg.shifts, rounding=False)
+        m.submodules.win_1 = win_1 = Window(bits=n, shifts=cfg.shifts, rounding=False)
+        m.d.comb += [win_0.x.eq(x0), win_1.x.eq(x1),
+                     trim_zero_0.eq(x0 == 0), trim_zero_1.eq(x1 == 0)]
+        # A lone value is exact: upper nibble at shift 4, lower nibble at shift 0,
+        # the lower one multiplied by the partner's weight slot.
+        lone = x0 | x1
+        upper_idx, lower_idx = cfg.shift_index(n), cfg.shift_index(0)
+        with m.If(~trim_zero_0 & ~trim_zero_1):
+            m.d.comb += [trim_word.a.data.eq(win_0.q), trim_word.a.idx.eq(win_0.sel),
+                         trim_word.b.data.eq(win_1.q), trim_word.b.idx.eq(win_1.sel)]
+        with m.Elif(~trim_zero_0):
+            m.d.comb += [trim_word.a.data.eq(lone[n:]), trim_word.a.idx.eq(upper_idx),
+                         trim_word.b.data.eq(lone[:n]), trim_word.b.idx.eq(lower_idx),
+                         trim_word.b.mux.eq(1)]
+        with m.Elif(~trim_zero_1):
+            m.d.comb += [trim_word.b.data.eq(lone[n:]), trim_word.b.idx.eq(upper_idx),
+                         trim_word.a.data.eq(lone[:n]), trim_word.a.idx.eq(lower_idx),
+                         trim_word.a.mux.eq(1)]
+        m.submodules.slot_mult = mult = TwoSlotMultiplier(config=cfg)
+        m.d.comb += [mult.word.eq(trim_word), mult.weights.eq(self.in_weight)]
+        return [mult.prod_a, mult.prod_b]
