@@ -1,0 +1,119 @@
+"""The 2:4 sparse tensor core: an M x N grid of sparse DP units, D = A x B + C."""
+
+from amaranth import Module, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.sparq import ACT_BITS
+from hdl.tc.dp_8b8b import BaselineDotProduct
+from hdl.tc.dp_sparq import SparqDotProduct
+from hdl.tc.group_select import POSITION_BITS
+from hdl.tc.grid import accumulate_grid
+from hdl.tc.params import check_acc_width, check_config, check_size, check_variant
+from hdl.tc.sparse_select import SparseSelect, stc_k_step
+
+__all__ = ["SparseTensorCore"]
+
+
+class SparseTensorCore(wiring.Component):
+    """``D = A x B + C`` with 2:4 sparse B arriving compressed, K_STEP dense K a cycle.
+
+    Each cell ``(r, n)`` has a :class:`SparseSelect` (its selection muxes
+    depend on column ``n``'s weight positions; for SPARQ also its own TRUs,
+    SPARQ.md sections 5 and 7) and a DP unit whose output register
+    accumulates ``D[r][n]``.  Skipping the zero weights doubles the dense K
+    rate of the tensor core: ``"8b8b"`` consumes K_STEP = 8 dense K (4
+    non-zero weights) a cycle, ``latency`` 1; ``"sparq"`` K_STEP = 16 (8
+    weight slots), ``latency`` 2 (values, C and control wait for the TRUs in
+    ``s1_*`` registers).  Protocol as :class:`hdl.tc.array.TensorCore`: a
+    sweep over K is a run of ``in_valid`` steps marked ``in_first`` (loads
+    ``in_c``) and ``in_last``; ``ceil(K / K_STEP)`` steps; D appears
+    ``latency`` cycles after the last.
+
+    Parameters
+    ----------
+    variant : str
+        ``"8b8b"`` (the sparse baseline) or ``"sparq"``.
+    config : golden.sparq.Config or None
+        Required for ``"sparq"``.
+    rows, cols : int
+        Tile size M x N (1..64).
+    acc_width : int
+        Width of C and D (default 32).
+
+    Members
+    -------
+    in_valid, in_first, in_last : In(1)
+    in_a : In(ArrayLayout(ArrayLayout(unsigned(8), K_STEP), rows))
+        ``in_a[r][k] = A[r][k0 + k]`` (dense; ``k0`` a multiple of K_STEP).
+    in_values : In(ArrayLayout(ArrayLayout(signed(8), K_STEP / 2), cols))
+        ``in_values[n][i] = values[k0 / 2 + i][n]`` of golden.sparq.compress_2to4(B).
+    in_positions : In(ArrayLayout(ArrayLayout(unsigned(2), K_STEP / 2), cols))
+        The matching positions.
+    in_c : In(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
+        Sampled on ``in_first`` steps.
+    out_valid : Out(1)
+        ``out_d`` holds a finished tile for one cycle.
+    out_d : Out(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
+    """
+
+    def __init__(self, *, variant="sparq", config=None, rows=4, cols=4, acc_width=32):
+        self._variant = check_variant(variant, ("8b8b", "sparq"))
+        self._config = check_config(config) if variant == "sparq" else None
+        self._rows, self._cols = check_size("rows", rows, 64), check_size("cols", cols, 64)
+        self._acc_width = check_acc_width(acc_width)
+        k = self.k_step
+        tile = data.ArrayLayout(data.ArrayLayout(signed(acc_width), cols), rows)
+        super().__init__({
+            "in_valid": In(1), "in_first": In(1), "in_last": In(1),
+            "in_a": In(data.ArrayLayout(data.ArrayLayout(unsigned(ACT_BITS), k), rows)),
+            "in_values": In(data.ArrayLayout(data.ArrayLayout(signed(ACT_BITS), k // 2), cols)),
+            "in_positions": In(data.ArrayLayout(
+                data.ArrayLayout(unsigned(POSITION_BITS), k // 2), cols)),
+            "in_c": In(tile),
+            "out_valid": Out(1),
+            "out_d": Out(tile),
+        })
+
+    @property
+    def k_step(self) -> int:
+        """Dense K elements consumed per step (per cycle)."""
+        return stc_k_step(self._variant)
+
+    @property
+    def latency(self) -> int:
+        """Cycles from the ``in_last`` step to ``out_valid``."""
+        return 2 if self._variant == "sparq" else 1
+
+    def cycles(self, k: int) -> int:
+        """Cycles from the first step of a K-long sweep to its ``out_valid``, no idles."""
+        return -(-k // self.k_step) - 1 + self.latency
+
+    def elaborate(self, platform):
+        m = Module()
+        stage = {"valid": self.in_valid, "first": self.in_first, "last": self.in_last,
+                 "c": self.in_c, "values": self.in_values}
+        if self._variant == "sparq":     # wait for the TRUs
+            for name in stage:
+                port = stage[name]
+                stage[name] = Signal.like(port, name=f"s1_{name}", reset_less=name != "valid")
+                m.d.sync += stage[name].eq(port)
+        dps = [[self._cell(m, r, n, stage) for n in range(self._cols)] for r in range(self._rows)]
+        accumulate_grid(m, dps, stage, self.out_valid, self.out_d)
+        return m
+
+    def _cell(self, m, r, n, stage):
+        sel = m.submodules[f"select_r{r}_c{n}"] = SparseSelect(variant=self._variant,
+                                                               config=self._config)
+        m.d.comb += [sel.in_valid.eq(self.in_valid), sel.in_a.eq(self.in_a[r]),
+                     sel.in_values.eq(self.in_values[n]),
+                     sel.in_positions.eq(self.in_positions[n])]
+        if self._variant == "sparq":
+            dp = SparqDotProduct(config=self._config, acc_width=self._acc_width)
+            m.d.comb += dp.in_words.eq(sel.out_words)
+        else:
+            dp = BaselineDotProduct(acc_width=self._acc_width)
+            m.d.comb += dp.in_a.eq(sel.out_a)
+        m.d.comb += dp.in_b.eq(stage["values"][n])
+        m.submodules[f"dp_r{r}_c{n}"] = dp
+        return dp
