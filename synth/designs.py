@@ -24,11 +24,13 @@ TC_VARIANTS = ("8b8b", "2x4b8b", *PRESET_NAMES)
 #: Building blocks: multipliers of every slot width and one two-slot multiplier.
 BLOCK_VARIANTS = ("mult8x8", "mult4x8", "mult3x8", "mult2x8", "twoslot_5opt", "twoslot_2opt")
 
-#: Breakdown categories, in stacking order.
+#: Breakdown categories, in stacking order.  "control and glue" is the unit top's own
+#: logic: register enables, clear and drain muxes (OSU018 has no enable or reset flops).
 CATEGORIES = ("multipliers", "shifters and muxes", "adder tree", "trim and round", "registers",
-              "other logic")
+              "control and glue")
 _CLASS_CATEGORY = {"Multiplier": "multipliers", "AdderTree": "adder tree",
-                   "Window": "trim and round", "TrimRoundUnit": "trim and round"}
+                   "Window": "trim and round", "TrimRoundUnit": "trim and round",
+                   "TwoSlotMultiplier": "shifters and muxes"}
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,12 @@ def module_classes(component, top: str) -> dict[str, str]:
 
 
 def category_of(module: str, classes: dict[str, str]) -> str:
-    """Breakdown category of a module's own (non-register) cells."""
+    """Breakdown category of a module's own (non-register) cells.
+
+    Submodules other than multipliers, adders and windows hold the weight
+    muxes and shift-left units (e.g. the two-slot multiplier).
+    """
     cls = classes.get(module) or classes.get(re.sub(r"\$\d+(?=\.|$)", "", module))
-    if cls is None:
-        return "other logic"
-    return _CLASS_CATEGORY.get(cls, "shifters and muxes")
+    if cls in _CLASS_CATEGORY:
+        return _CLASS_CATEGORY[cls]
+    return "control and glue" if cls is None or "." not in module else "shifters and muxes"

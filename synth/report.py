@@ -193,22 +193,44 @@ def _array_md(a, meta):
                    "area per MAC/cycle vs 8b-8b", "x critical path vs 8b-8b"], rows)
 
 
+#: The design change that would shrink each category (measured where docs/area.md says so).
+CHANGES = {
+    "adder tree": "give AdderTree one width per operand, so the 16/17-bit products enter at "
+                  "their own width instead of sign-extended to the accumulator width (the tree "
+                  "is now count x acc_width bits wide; docs/area.md measures the saving)",
+    "shifters and muxes": "send one-hot shift selects from the TRU so each slot's |S|-way "
+                          "shift mux needs no index decoder (costs |S| - idx_bits wire bits)",
+    "registers": "keep only the partial-sum register at acc_width; the drain and result "
+                 "registers could be narrower or shared per row",
+    "control and glue": "move the per-PE slot fill (SySMT) or drain muxing out of the PE",
+    "multipliers": "narrower slots (6opt/7opt) or a shared Booth recoding of the weight",
+    "trim and round": "one TRU per row (SA) instead of per PE",
+}
+
+
 def _notes(a, results):
-    """Why each missed target is missed: the category that grew most against 8b-8b."""
+    """Why each missed target is missed and what would close it."""
     by_key = {r["key"]: r for r in results}
     notes = []
     for t in a["targets"]:
         if t["met"] is not False:
             continue
-        kind, variant = t["kind"], t["variant"]
-        r, b = by_key.get(f"{kind}_{variant}"), by_key.get(f"{kind}_8b8b")
+        r, b = by_key.get(f"{t['kind']}_{t['variant']}"), by_key.get(f"{t['kind']}_8b8b")
         if not (r and b and "breakdown" in r and "breakdown" in b):
+            continue
+        head = f"- {t['target']}: {t['measured']:.2f} vs {t['limit']:.2f} ({t['excess']:+.1%})."
+        if "critical path" in t["target"]:
+            notes.append(f"{head} Path {r['startpoint'].split(' (')[0]} -> "
+                         f"{r['endpoint'].split(' (')[0]}: weight mux, multiplier, shift, adder "
+                         "tree and its ripple carry into the partial sum; the product's sign bit "
+                         "fans out over the sign-extended adder operand.  Change: "
+                         + CHANGES["adder tree"] + ".")
             continue
         growth = {c: r["breakdown"][c] - b["breakdown"][c] for c in CATEGORIES}
         top = sorted(growth, key=growth.get, reverse=True)[:2]
         parts = ", ".join(f"{c} {growth[c] / b['hier_area']:+.0%}" for c in top)
-        notes.append(f"- {t['target']}: {t['measured']:.2f} vs {t['limit']:.2f}; growth over "
-                     f"8b-8b (share of the 8b-8b hierarchical area) is mostly {parts}.")
+        notes.append(f"{head} Growth over 8b-8b (share of its hierarchical area): {parts}.  "
+                     f"Change: {CHANGES[top[0]]}.")
     return "\n".join(notes) or "- Every measured target is met."
 
 
@@ -296,20 +318,23 @@ def plot(results, meta, path: Path) -> None:
     groups = [(k, [r for r in results if r["kind"] == k and "breakdown" in r])
               for k in ("sa_pe", "tc_dp", "tru")]
     groups = [(k, rs) for k, rs in groups if rs]
-    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 5), squeeze=False)
+    # One colour per category across every panel.
+    colors = dict(zip(CATEGORIES, plt.get_cmap("tab10").colors))
     for ax, (kind, rs) in zip(axes[0], groups):
         bottom = [0.0] * len(rs)
         for cat in CATEGORIES:
             vals = [r["breakdown"][cat] / meta["nand2_area"] for r in rs]
-            if any(vals):
-                ax.bar([_title(r["variant"]) for r in rs], vals, bottom=bottom, label=cat)
-                bottom = [b + v for b, v in zip(bottom, vals)]
+            ax.bar([_title(r["variant"]) for r in rs], vals, bottom=bottom, label=cat,
+                   color=colors[cat])
+            bottom = [b + v for b, v in zip(bottom, vals)]
         ax.set_title(KIND_TITLE[kind])
         ax.set_ylabel("NAND2 equivalents")
         ax.tick_params(axis="x", rotation=45)
-    axes[0][0].legend(fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(CATEGORIES), fontsize=9)
     fig.suptitle(f"Area by component (hierarchical synthesis, {meta['library']})")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
 

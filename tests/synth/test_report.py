@@ -15,7 +15,7 @@ META = {"library": "toy", "liberty": "/toy.lib", "nand2": "NAND2X1", "nand2_area
 
 def _result(kind, variant, area, delay, macs=None):
     bd = {"multipliers": area / 2, "shifters and muxes": 0.0, "adder tree": area / 4,
-          "trim and round": 0.0, "registers": area / 4, "other logic": 0.0}
+          "trim and round": 0.0, "registers": area / 4, "control and glue": 0.0}
     return {"key": f"{kind}_{variant}", "kind": kind, "variant": variant,
             "top": f"sparq_{kind}_{variant}", "macs_per_cycle": macs, "area": area,
             "area_nand2": area / 24, "sequential_area": area / 4, "cells": 10,
