@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -37,7 +38,8 @@ def parser() -> argparse.ArgumentParser:
                    help=f"liberty file (default ${libmod.LIBERTY_ENV} or {libmod.DEFAULT_LIBERTY})")
     p.add_argument("--jobs", type=int, default=2, help="parallel designs (default 2)")
     p.add_argument("--period", type=float, default=sta.DEFAULT_PERIOD,
-                   help=f"clock period for timing, library time units (default {sta.DEFAULT_PERIOD:g})")
+                   help="clock period for timing, in library time units "
+                        f"(default {sta.DEFAULT_PERIOD:g})")
     p.add_argument("--booth", action="store_true",
                    help="synth -booth (Booth multipliers) for every design")
     p.add_argument("--acc-width", type=int, default=32, help="accumulator width (default 32)")
@@ -99,8 +101,8 @@ def main(argv=None) -> int:
     results = run_all(designs, staged, args.workdir, args.jobs, args.period, args.booth)
     meta = {"library": lib.name, "liberty": str(lib_path), "nand2": lib.nand2,
             "nand2_area": lib.nand2_area, "area_unit": "library units (um^2 for OSU018)",
-            "time_unit": lib.time_unit, "yosys": version, "period": args.period,
-            "acc_width": args.acc_width, "booth": args.booth,
+            "time_unit": re.sub(r"^1(?=[a-z])", "", lib.time_unit), "yosys": version,
+            "period": args.period, "acc_width": args.acc_width, "booth": args.booth,
             "synth_cmd": ("synth -booth" if args.booth else "synth") + " [-flatten]"}
     for path in write_all(results, meta, args.output):
         print(path)

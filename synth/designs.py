@@ -80,7 +80,8 @@ class Design:
             return TrimRoundUnit(config=cfg)
         if self.kind == "block":
             return _block(self.variant, cfg)
-        package, factory = {"sa_pe": ("hdl.sa", "make_pe"), "tc_dp": ("hdl.tc", "make_dp")}[self.kind]
+        package, factory = {"sa_pe": ("hdl.sa", "make_pe"),
+                            "tc_dp": ("hdl.tc", "make_dp")}[self.kind]
         make = getattr(importlib.import_module(package), factory)
         variant = "sparq" if cfg is not None else self.variant
         return make(variant, config=cfg, acc_width=self.acc_width)

@@ -72,7 +72,6 @@ def _target(kind, variant, name, measured, limit):
 
 def _array(results):
     """The 128x128 SA from module areas times counts: PEs, plus one TRU per row for SPARQ."""
-    base = _ok(results, "sa_pe", "8b8b")
     rows = {}
     for v in SA_VARIANTS:
         pe = _ok(results, "sa_pe", v)
@@ -80,9 +79,10 @@ def _array(results):
         if pe is None or (v in PRESET_NAMES and tru is None):
             continue
         pes, trus = ARRAY_SIZE * ARRAY_SIZE, ARRAY_SIZE if tru else 0
-        area = pes * pe["area"] + trus * (tru["area"] if tru else 0)
+        tru_area = trus * (tru["area"] if tru else 0)
+        area = pes * pe["area"] + tru_area
         macs = pes * pe["macs_per_cycle"]
-        rows[v] = {"pes": pes, "trus": trus, "area": area, "tru_share": trus * (tru["area"] if tru else 0) / area,
+        rows[v] = {"pes": pes, "trus": trus, "area": area, "tru_share": tru_area / area,
                    "macs_per_cycle": macs, "area_per_mac": area / macs,
                    "delay": max(pe["delay"], tru["delay"] if tru else 0)}
     if "8b8b" in rows:
@@ -133,8 +133,9 @@ def _table3_md(a):
     rows = []
     for kind in ("sa_pe", "tc_dp"):
         t = a["table3"][kind]
-        rows.append([f"{KIND_TITLE[kind]}, ours"] + [_f(t[c]["ours"]) if c in t else "n/a" for c in cols])
-        rows.append([f"{KIND_TITLE[kind]}, paper"] + [_f(t[c]["paper"]) if c in t else "n/a" for c in cols])
+        for who in ("ours", "paper"):
+            rows.append([f"{KIND_TITLE[kind]}, {who}"]
+                        + [_f(t[c][who]) if c in t else "n/a" for c in cols])
     return _table(["design"] + [_title(c) for c in cols], rows)
 
 
@@ -163,7 +164,7 @@ def _absolute_md(results, meta):
                      f"{r['sequential_area'] / r['area']:.0%}", f"{r['delay']:.2f}",
                      _f(r["delay"] / b["delay"]) if b else "-",
                      r["startpoint"].split(" (")[0] + " -> " + r["endpoint"].split(" (")[0]])
-    return _table(["design", f"area ({meta['area_unit']})", "NAND2 eq.", "cells", "registers",
+    return _table(["design", "area", "NAND2 eq.", "cells", "registers",
                    f"delay ({meta['time_unit']})", "delay / 8b-8b", "critical path"], rows)
 
 
@@ -193,45 +194,52 @@ def _array_md(a, meta):
                    "area per MAC/cycle vs 8b-8b", "x critical path vs 8b-8b"], rows)
 
 
-#: The design change that would shrink each category (measured where docs/area.md says so).
+#: What would shrink each category; measured alternatives are in area_experiments.md.
 CHANGES = {
-    "adder tree": "give AdderTree one width per operand, so the 16/17-bit products enter at "
-                  "their own width instead of sign-extended to the accumulator width (the tree "
-                  "is now count x acc_width bits wide; docs/area.md measures the saving)",
-    "shifters and muxes": "send one-hot shift selects from the TRU so each slot's |S|-way "
-                          "shift mux needs no index decoder (costs |S| - idx_bits wire bits)",
-    "registers": "keep only the partial-sum register at acc_width; the drain and result "
-                 "registers could be narrower or shared per row",
-    "control and glue": "move the per-PE slot fill (SySMT) or drain muxing out of the PE",
-    "multipliers": "narrower slots (6opt/7opt) or a shared Booth recoding of the weight",
+    "adder tree": "AdderTree with one width per operand (products at 12-17 bits, not "
+                  "sign-extended to acc_width): -13% (SA) to -33% (TC) tree area in "
+                  "area_experiments.md, but the 8b-8b tree shrinks too, so it narrows the "
+                  "2x4b-8b gap and leaves SPARQ's ratio about where it is; SPARQ's tree has "
+                  "twice the operands (two slot products per pair), which is structural",
+    "shifters and muxes": "one-hot shift selects from the TRU, so each slot's |S|-way shift "
+                          "mux needs no index decoder (not measured)",
+    "registers": "fewer acc_width registers per PE (psum, result and drain today)",
+    "control and glue": "trim in one TRU per row instead of in every PE (that is SPARQ itself)",
+    "multipliers": "narrower slots (6opt/7opt)",
     "trim and round": "one TRU per row (SA) instead of per PE",
+    "timing": "a pipeline register between the two-slot multiplier and the adder tree "
+              "(shortens the path, costs 2 x 17 flip-flops per PE and one cycle of latency; "
+              "not measured), or one-hot shift selects to take the index decoder off the path",
 }
 
 
 def _notes(a, results):
-    """Why each missed target is missed and what would close it."""
+    """Why each missed target is missed, then the changes that would close them."""
     by_key = {r["key"]: r for r in results}
-    notes = []
+    notes, causes = [], []
     for t in a["targets"]:
         if t["met"] is not False:
             continue
         r, b = by_key.get(f"{t['kind']}_{t['variant']}"), by_key.get(f"{t['kind']}_8b8b")
         if not (r and b and "breakdown" in r and "breakdown" in b):
             continue
-        head = f"- {t['target']}: {t['measured']:.2f} vs {t['limit']:.2f} ({t['excess']:+.1%})."
+        head = f"- {t['target']}: {t['measured']:.2f} vs {t['limit']:.2f} ({t['excess']:+.1%})"
         if "critical path" in t["target"]:
-            notes.append(f"{head} Path {r['startpoint'].split(' (')[0]} -> "
-                         f"{r['endpoint'].split(' (')[0]}: weight mux, multiplier, shift, adder "
-                         "tree and its ripple carry into the partial sum; the product's sign bit "
-                         "fans out over the sign-extended adder operand.  Change: "
-                         + CHANGES["adder tree"] + ".")
+            notes.append(f"{head}; path {r['startpoint'].split(' (')[0]} -> "
+                         f"{r['endpoint'].split(' (')[0]} (weight mux, multiplier, shift, adder "
+                         "tree, ripple carry into the partial sum).")
+            causes.append("timing")
             continue
         growth = {c: r["breakdown"][c] - b["breakdown"][c] for c in CATEGORIES}
-        top = sorted(growth, key=growth.get, reverse=True)[:2]
-        parts = ", ".join(f"{c} {growth[c] / b['hier_area']:+.0%}" for c in top)
-        notes.append(f"{head} Growth over 8b-8b (share of its hierarchical area): {parts}.  "
-                     f"Change: {CHANGES[top[0]]}.")
-    return "\n".join(notes) or "- Every measured target is met."
+        top = [c for c in sorted(growth, key=growth.get, reverse=True)[:2] if growth[c] > 0]
+        notes.append(f"{head}; growth over 8b-8b, as a share of its hierarchical area: "
+                     + ", ".join(f"{c} {growth[c] / b['hier_area']:+.0%}" for c in top) + ".")
+        causes += top
+    if not notes:
+        return "- Every measured target is met."
+    closing = "\n".join(f"- {c}: {CHANGES[c]}." for c in dict.fromkeys(causes))
+    return ("\n".join(notes) + "\n\nDesign changes aimed at them (what they buy, where "
+            "measured):\n\n" + closing)
 
 
 def markdown(results: list[dict], a: dict, meta: dict) -> str:
@@ -243,7 +251,8 @@ flow works and how to read this report: [docs/area.md](../docs/area.md).
 
 ## Assumptions
 
-- Library: `{meta['library']}` (`{meta['liberty']}`), area in {meta['area_unit']};
+- Library: `{meta['library']}` (`{meta['liberty']}`), area in {meta['area_unit']}, time in
+  {meta['time_unit']};
   NAND2 equivalent = area / {meta['nand2']} area ({meta['nand2_area']:g}).
 - Synthesis: {meta['yosys']}; the same script for every design: `{meta['synth_cmd']}`,
   `dfflibmap` and `abc -liberty`.  Totals (Table 3, absolute areas, array) are flattened;
