@@ -191,7 +191,7 @@ def _array_md(a, meta):
              f"{row['tru_share']:.2%}", row["macs_per_cycle"], _f(row.get("area_per_mac_rel")),
              _f(row.get("area_time_per_mac_rel"))] for v, row in a["array"].items()]
     return _table(["array", "PEs", "TRUs", "area (M NAND2 eq.)", "TRU share", "MACs/cycle",
-                   "area per MAC/cycle vs 8b-8b", "x critical path vs 8b-8b"], rows)
+                   "area per MAC/cycle vs 8b-8b", "area x time per MAC vs 8b-8b"], rows)
 
 
 #: What would shrink each category; measured alternatives are in area_experiments.md.
@@ -251,18 +251,19 @@ flow works and how to read this report: [docs/area.md](../docs/area.md).
 
 ## Assumptions
 
-- Library: `{meta['library']}` (`{meta['liberty']}`), area in {meta['area_unit']}, time in
-  {meta['time_unit']};
-  NAND2 equivalent = area / {meta['nand2']} area ({meta['nand2_area']:g}).
+- Library: `{meta['library']}` (`{meta['liberty']}`).  Area in {meta['area_unit']},
+  time in {meta['time_unit']}; NAND2 equivalent = area / {meta['nand2']} area
+  ({meta['nand2_area']:g}).
 - Synthesis: {meta['yosys']}; the same script for every design: `{meta['synth_cmd']}`,
   `dfflibmap` and `abc -liberty`.  Totals (Table 3, absolute areas, array) are flattened;
   the breakdown is hierarchical (no optimization across module boundaries).
-- Accumulator width {meta['acc_width']} bits.  Registers counted: every flip-flop inside
-  the unit as generated (the partial sum / `d` register and any input or valid registers the
-  unit has); no SRAM, no array-edge buffers.
-- Timing: OpenSTA, one {meta['period']:g} {meta['time_unit']} clock for every design; inputs
-  driven by {meta['nand2']} arriving at the clock edge, outputs required at the next edge;
-  delay = period - worst slack (includes the setup time of the capturing register).
+- Accumulator width {meta['acc_width']} bits.  Registers counted: every flip-flop of the
+  unit as generated (SA PE: forwarded activation word, weights and control, partial sum,
+  result and drain registers; TC DP unit: `d` and its valid bit; TRU: the packed word and
+  its valid bit); no SRAM, no array-edge buffers.
+- Timing: OpenSTA, one {meta['period']:g} {meta['time_unit']} clock for every design;
+  inputs driven by {meta['nand2']} and arriving at the clock edge, outputs required at the
+  next edge; delay = period - worst slack (includes the capturing register's setup time).
 - Throughput: 8b-8b does 1 MAC a cycle per PE (4 per TC DP unit); 2x4b-8b, SPARQ and SySMT
   do 2 (8 per TC DP unit): the paper's "2x the performance".
 
