@@ -1,0 +1,253 @@
+"""The output-stationary systolic array: skew, trim-and-round units, rows, drain."""
+
+from __future__ import annotations
+
+import numbers
+
+from amaranth import Cat, Const, Module, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.sparq import Config
+from hdl.layouts import ActPair
+from hdl.sa import PE_VARIANTS, make_pe
+from hdl.sa.delay import Delay
+from hdl.sa.pe_base import Ctl, check_acc_width
+from hdl.sa.row import SystolicRow
+from hdl.sa.tile import SystolicTile
+from hdl.sa.stitch import Hierarchy, place, unused
+from hdl.tru import TrimRoundUnit
+
+__all__ = ["SystolicArray", "pairs_per_tile"]
+
+
+def pairs_per_tile(variant: str, k: int) -> int:
+    """Beats of a tile with reduction length ``k``: ``k`` for 8b-8b, else ``ceil(k / 2)``."""
+    return k if variant == "8b8b" else (k + 1) // 2
+
+
+class SystolicArray(wiring.Component):
+    """``rows x cols`` output-stationary array computing ``C = A @ W`` tile by tile.
+
+    Row ``i`` accumulates row ``i`` of ``A`` times column ``j`` of ``W`` in PE
+    ``(i, j)``.  One beat carries, for every row, the activations of one
+    reduction step (a pair ``x[2j], x[2j+1]`` for the pair variants, one ``x``
+    for 8b-8b) and, for every column, the matching weights.  The wrapper skews
+    the aligned inputs (row ``i`` and column ``j`` by ``i`` and ``j`` cycles),
+    so the beat reaches PE ``(i, j)`` ``i + j`` cycles after PE ``(0, 0)``.
+    For SPARQ with ``tru`` (the default) each row's raw pair goes through a
+    :class:`~hdl.tru.TrimRoundUnit` first.
+
+    Protocol: a tile is ``P`` beats with ``in_valid`` high, ``in_first`` on the
+    first and ``in_last`` on the last (both on a one-beat tile); idle cycles
+    (``in_valid`` low) may appear anywhere.  Two ``in_last`` beats must be at
+    least ``rows`` cycles apart (the drain needs ``rows`` cycles a tile), so a
+    stream of tiles runs without a bubble when ``P >= rows``.
+
+    Drain: when PE ``(rows-1, j)`` finishes, every PE of column ``j`` copies
+    its result into the column's shift chain, which moves one row a cycle to
+    the north edge; column ``j`` is then delayed ``cols - 1 - j`` cycles, so the
+    result leaves as aligned rows, row 0 first, one row a cycle.
+
+    Timing: the first result row is valid ``latency = F + rows + cols`` cycles
+    after the tile's last beat was presented (``F = 1`` with the trim-and-round
+    unit, else 0), row ``r`` ``r`` cycles later.
+
+    Parameters
+    ----------
+    variant : str
+        PE variant, one of ``hdl.sa.PE_VARIANTS``.
+    config : Config or None
+        Required for ``"sparq"``.
+    rows, cols : int
+        Array size, 1 or more.
+    acc_width : int
+        Accumulator width (default 32).
+    tru : bool
+        SPARQ only: trim and round at the west edge (raw ``ActPair`` input);
+        ``False`` takes pre-packed pair words (:func:`golden.sparq.encode`).
+    tile : int
+        Largest tile edge: the array is a grid of tiles of up to
+        ``tile x tile`` PEs (PE -> row -> tile -> array).
+    hierarchy : Hierarchy or None
+        Emit rows, PEs, units and delays as separate instantiated modules;
+        ``names`` gives their Verilog names.
+    names : dict or None
+        ``{"pe": name, "row": f(cols), "tile": f(rows, cols), "tru": name,
+        "delay": f(width, depth)}``.
+
+    Members
+    -------
+    in_valid, in_first, in_last : In(1)
+    in_act : In(ArrayLayout(act, rows))
+        Per row: ``ActPair`` (SPARQ with ``tru``, SySMT), ``PairWord`` (SPARQ
+        without), ``unsigned(8)`` (8b-8b) or two 4-bit codes (2x4b-8b).
+    in_weight : In(ArrayLayout(weight, cols))
+        Per column: ``WeightPair``, or ``signed(8)`` for 8b-8b.
+    out_valid : Out(1)
+        ``out_row`` holds result row ``out_index`` of a tile.
+    out_first, out_last : Out(1)
+        ``out_index`` is 0 / ``rows - 1``.
+    out_index : Out(range(rows))
+    out_row : Out(ArrayLayout(signed(acc_width), cols))
+    """
+
+    def __init__(self, *, variant: str, config: Config | None = None, rows: int, cols: int,
+                 acc_width: int = 32, tru: bool = True, tile: int = 32,
+                 hierarchy: Hierarchy | None = None, names: dict | None = None):
+        for name, value in (("rows", rows), ("cols", cols), ("tile", tile)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if variant not in PE_VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(PE_VARIANTS)}, got {variant!r}")
+        if (hierarchy is None) != (names is None):
+            raise ValueError("hierarchy and names go together")
+        self._variant, self._config = variant, config
+        self._rows, self._cols, self._tile = int(rows), int(cols), int(tile)
+        self._acc_width = check_acc_width(acc_width)
+        self._tru = bool(tru) and variant == "sparq"
+        self._hierarchy, self._names = hierarchy, names
+        pe = unused(self.make_pe())
+        pe_act = pe.signature.members["in_act"].shape
+        self._pe_act = pe_act
+        act = ActPair if self._tru else pe_act
+        weight = pe.signature.members["in_weight"].shape
+        super().__init__({
+            "in_valid": In(1), "in_first": In(1), "in_last": In(1),
+            "in_act": In(data.ArrayLayout(act, rows)),
+            "in_weight": In(data.ArrayLayout(weight, cols)),
+            "out_valid": Out(1), "out_first": Out(1), "out_last": Out(1),
+            "out_index": Out(unsigned(max(1, (rows - 1).bit_length()))),
+            "out_row": Out(data.ArrayLayout(signed(self._acc_width), cols)),
+        })
+
+    def make_pe(self):
+        return make_pe(self._variant, self._config, self._acc_width)
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @property
+    def cols(self) -> int:
+        return self._cols
+
+    @property
+    def front_latency(self) -> int:
+        """Cycles spent in the trim-and-round unit (1 with it, else 0)."""
+        return 1 if self._tru else 0
+
+    @property
+    def latency(self) -> int:
+        """Cycles from a tile's last beat to its first result row."""
+        return self.front_latency + self._rows + self._cols
+
+    def tile_cycles(self, beats: int) -> int:
+        """Cycles from a lone tile's first beat to its last result row, inclusive."""
+        return beats - 1 + self.latency + self._rows
+
+    def stream_cycles(self, tiles: int, beats: int) -> int:
+        """Same for ``tiles`` back-to-back tiles of ``beats`` beats, padded to ``rows``."""
+        return (tiles - 1) * max(beats, self._rows) + self.tile_cycles(beats)
+
+    # ---------------------------------------------------------------- elaboration
+
+    def _delayed(self, m, name: str, value, depth: int):
+        """``value`` delayed ``depth`` cycles, built from power-of-two delay modules."""
+        value = Cat(value)
+        width = len(value)
+        for bit in range(depth.bit_length()):
+            if depth >> bit & 1:
+                module = self._names["delay"](width, 1 << bit) if self._names else None
+                delay = place(m, f"{name}_d{1 << bit}",
+                              lambda: Delay(width=width, depth=1 << bit),
+                              self._hierarchy, module, {"d": value})
+                value = delay.q
+        return value
+
+    def _front(self, m):
+        """Per-row words, control and per-column weights after the edge units."""
+        ctl = Signal(Ctl, name="front_ctl")
+        ctl_in = Cat(self.in_valid, self.in_first & self.in_valid, self.in_last & self.in_valid)
+        if not self._tru:
+            m.d.comb += ctl.eq(ctl_in)
+            return [self.in_act[i] for i in range(self._rows)], ctl, self.in_weight
+        weight = Signal.like(self.in_weight, name="front_weight")
+        m.d.sync += [ctl.eq(ctl_in), weight.eq(self.in_weight)]
+        words = []
+        for i in range(self._rows):
+            unit = place(m, f"tru_{i}", lambda: TrimRoundUnit(config=self._config),
+                         self._hierarchy, self._names and self._names["tru"],
+                         {"in_valid": self.in_valid, "in_pair": self.in_act[i]})
+            words.append(unit.out_word)
+        return words, ctl, weight
+
+    def _make_tile(self, rows: int, cols: int):
+        names, hierarchy = self._names, self._hierarchy
+
+        def make_row():
+            return SystolicRow(make_pe=self.make_pe, cols=cols, hierarchy=hierarchy,
+                               pe_module=names and names["pe"])
+        return SystolicTile(make_row=make_row, rows=rows, hierarchy=hierarchy,
+                            row_module=names and names["row"](cols))
+
+    def _skewed_inputs(self, m):
+        """Per row ``(word, ctl)`` delayed ``i`` cycles, per column weights delayed ``j``."""
+        words, ctl, weights = self._front(m)
+        rows = []
+        for i, word in enumerate(words):
+            width = len(Cat(word))
+            skewed = self._delayed(m, f"skew_row_{i}", Cat(word, ctl), i)
+            rows.append((skewed[:width], skewed[width:]))
+        cols = [self._delayed(m, f"skew_col_{j}", weights[j], j) for j in range(self._cols)]
+        return rows, cols
+
+    def elaborate(self, platform):
+        m = Module()
+        C, acc, T = self._cols, self._acc_width, self._tile
+        row_in, col_in = self._skewed_inputs(m)
+        row_spans = [(r, min(r + T, self._rows)) for r in range(0, self._rows, T)]
+        col_spans = [(c, min(c + T, C)) for c in range(0, C, T)]
+        act_w, ctl_w, w_w = len(row_in[0][0]), len(row_in[0][1]), len(Cat(col_in[0]))
+        load = Signal(C, name="drain_load")
+        # Wires between tiles: activations/control east, weights south, drain north.
+        act = {(a, 0): Cat(x for x, _ in row_in[r0:r1]) for a, (r0, r1) in enumerate(row_spans)}
+        ctl = {(a, 0): Cat(c for _, c in row_in[r0:r1]) for a, (r0, r1) in enumerate(row_spans)}
+        wgt = {(0, b): Cat(col_in[c0:c1]) for b, (c0, c1) in enumerate(col_spans)}
+        drain = {(len(row_spans), b): Const(0, (c1 - c0) * acc)
+                 for b, (c0, c1) in enumerate(col_spans)}
+        for a, (r0, r1) in enumerate(row_spans):
+            for b, (c0, c1) in enumerate(col_spans):
+                act[a, b + 1] = Signal((r1 - r0) * act_w, name=f"act_{a}_{b + 1}")
+                ctl[a, b + 1] = Signal((r1 - r0) * ctl_w, name=f"ctl_{a}_{b + 1}")
+                wgt[a + 1, b] = Signal((c1 - c0) * w_w, name=f"weight_{a + 1}_{b}")
+                drain[a, b] = Signal((c1 - c0) * acc, name=f"drain_{a}_{b}")
+        for a, (r0, r1) in enumerate(row_spans):
+            for b, (c0, c1) in enumerate(col_spans):
+                place(m, f"tile_{a}_{b}", lambda: self._make_tile(r1 - r0, c1 - c0),
+                      self._hierarchy, self._names and self._names["tile"](r1 - r0, c1 - c0), {
+                          "in_act": act[a, b], "in_ctl": ctl[a, b],
+                          "out_act": act[a, b + 1], "out_ctl": ctl[a, b + 1],
+                          "in_weight": wgt[a, b], "out_weight": wgt[a + 1, b],
+                          "drain_in": drain[a + 1, b], "drain_out": drain[a, b],
+                          "drain_load": load[c0:c1],
+                          **({"done": load[c0:c1]} if a == len(row_spans) - 1 else {}),
+                      })
+        for b, (c0, c1) in enumerate(col_spans):
+            for j in range(c0, c1):
+                column = drain[0, b][(j - c0) * acc:(j - c0 + 1) * acc]
+                m.d.comb += self.out_row[j].eq(
+                    self._delayed(m, f"deskew_col_{j}", column, C - 1 - j))
+        self._drain_counter(m, load[C - 1])
+        return m
+
+    def _drain_counter(self, m, load):
+        """Which result row the (deskewed) drain shows: 0 after the last column loads."""
+        last_index = self._rows - 1
+        with m.If(load):
+            m.d.sync += [self.out_valid.eq(1), self.out_index.eq(0)]
+        with m.Elif(self.out_valid):
+            m.d.sync += [self.out_valid.eq(self.out_index != last_index),
+                         self.out_index.eq(self.out_index + 1)]
+        m.d.comb += [self.out_first.eq(self.out_valid & (self.out_index == 0)),
+                     self.out_last.eq(self.out_valid & (self.out_index == last_index))]
