@@ -83,6 +83,14 @@ def _build_tru(args, cfg: Config) -> Emission:
 #: (arch, unit) -> builder(args, cfg) -> Emission.  The TRU is the same for every arch.
 BUILDERS: dict[tuple[str, str], Callable] = {(arch, "tru"): _build_tru for arch in ARCHS}
 
+from hdl.tc.cli import TC_BUILDERS  # noqa: E402  (tensor core; imports this module lazily)
+
+BUILDERS.update(TC_BUILDERS)
+
+from hdl.sa.cli import SA_BUILDERS  # noqa: E402  (systolic array; imports this module lazily)
+
+BUILDERS.update(SA_BUILDERS)
+
 
 # ------------------------------------------------------------------------------ CLI
 
