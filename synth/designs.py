@@ -21,16 +21,18 @@ __all__ = ["Design", "CATEGORIES", "all_designs", "module_classes", "category_of
 PRESET_NAMES = tuple(f"{k}opt" for k in sorted(PRESETS))
 SA_VARIANTS = ("8b8b", "2x4b8b", *PRESET_NAMES, "sysmt")
 TC_VARIANTS = ("8b8b", "2x4b8b", *PRESET_NAMES)
+STC_VARIANTS = ("8b8b", *PRESET_NAMES)
 #: Building blocks: multipliers of every slot width and one two-slot multiplier.
 BLOCK_VARIANTS = ("mult8x8", "mult4x8", "mult3x8", "mult2x8", "twoslot_5opt", "twoslot_2opt")
 
 #: Breakdown categories, in stacking order.  "control and glue" is the unit top's own
 #: logic: register enables, clear and drain muxes (OSU018 has no enable or reset flops).
-CATEGORIES = ("multipliers", "shifters and muxes", "adder tree", "trim and round", "registers",
-              "control and glue")
+CATEGORIES = ("multipliers", "shifters and muxes", "adder tree", "trim and round",
+              "sparse selection", "registers", "control and glue")
 _CLASS_CATEGORY = {"Multiplier": "multipliers", "AdderTree": "adder tree",
                    "Window": "trim and round", "TrimRoundUnit": "trim and round",
-                   "TwoSlotMultiplier": "shifters and muxes"}
+                   "TwoSlotMultiplier": "shifters and muxes",
+                   "SparseSelect": "sparse selection", "GroupSelect": "sparse selection"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Design:
     Parameters
     ----------
     kind : str
-        ``"sa_pe"``, ``"tc_dp"``, ``"tru"`` or ``"block"``.
+        ``"sa_pe"``, ``"tc_dp"``, ``"stc_dp"`` (2:4 sparse TC unit), ``"tru"`` or ``"block"``.
     variant : str
         ``"8b8b"``, ``"2x4b8b"``, ``"sysmt"``, a preset name such as ``"5opt"``
         or, for a block, one of ``BLOCK_VARIANTS``.
@@ -66,8 +68,11 @@ class Design:
 
     @property
     def macs_per_cycle(self) -> int | None:
-        """Multiply-accumulates a cycle (PEs and DP units): SPARQ, 2x4b-8b, SySMT take a pair."""
-        lanes = {"tc_dp": 4, "sa_pe": 1}.get(self.kind)
+        """Dense-equivalent MACs a cycle (PEs and DP units): SPARQ, 2x4b-8b, SySMT take a pair.
+
+        A sparse (2:4) DP unit covers 8 dense positions a cycle with 4 multipliers.
+        """
+        lanes = {"tc_dp": 4, "sa_pe": 1, "stc_dp": 8}.get(self.kind)
         if lanes is None:
             return None
         return lanes * (1 if self.variant == "8b8b" else 2)
@@ -80,6 +85,10 @@ class Design:
             return TrimRoundUnit(config=cfg)
         if self.kind == "block":
             return _block(self.variant, cfg)
+        if self.kind == "stc_dp":
+            from hdl.tc.sparse_dp import SparseDotProduct
+            return SparseDotProduct(variant="sparq" if cfg else self.variant, config=cfg,
+                                    acc_width=self.acc_width)
         package, factory = {"sa_pe": ("hdl.sa", "make_pe"),
                             "tc_dp": ("hdl.tc", "make_dp")}[self.kind]
         make = getattr(importlib.import_module(package), factory)
@@ -99,6 +108,7 @@ def _block(variant, cfg):
 def all_designs(acc_width: int = 32) -> list[Design]:
     """Every design of the report, biggest first (better load balance in the pool)."""
     return ([Design("tc_dp", v, acc_width) for v in TC_VARIANTS]
+            + [Design("stc_dp", v, acc_width) for v in STC_VARIANTS]
             + [Design("sa_pe", v, acc_width) for v in SA_VARIANTS]
             + [Design("tru", p) for p in PRESET_NAMES]
             + [Design("block", v) for v in BLOCK_VARIANTS])
@@ -120,10 +130,9 @@ def module_classes(component, top: str) -> dict[str, str]:
 def category_of(module: str, classes: dict[str, str]) -> str:
     """Breakdown category of a module's own (non-register) cells.
 
-    Submodules other than multipliers, adders and windows hold the weight
-    muxes and shift-left units (e.g. the two-slot multiplier).
+    The weight muxes and shift-left units live in the two-slot multiplier;
+    the own logic of any other component (PE and DP tops: enables, clears,
+    drain muxes) is control and glue.
     """
     cls = classes.get(module) or classes.get(re.sub(r"\$\d+(?=\.|$)", "", module))
-    if cls in _CLASS_CATEGORY:
-        return _CLASS_CATEGORY[cls]
-    return "control and glue" if cls is None or "." not in module else "shifters and muxes"
+    return _CLASS_CATEGORY.get(cls, "control and glue")

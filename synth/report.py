@@ -11,14 +11,15 @@ import io
 import json
 from pathlib import Path
 
-from synth.designs import CATEGORIES, PRESET_NAMES, SA_VARIANTS, TC_VARIANTS
+from synth.designs import CATEGORIES, PRESET_NAMES, SA_VARIANTS, STC_VARIANTS, TC_VARIANTS
 from synth.paper import TABLE3, TARGETS, TRU_OF_TC_DP
 
 __all__ = ["analyze", "markdown", "write_all", "ARRAY_SIZE"]
 
 #: The full systolic array of the paper's SA use case.
 ARRAY_SIZE = 128
-KIND_TITLE = {"sa_pe": "SA PE", "tc_dp": "TC PE (DP unit)", "tru": "TRU", "block": "block"}
+KIND_TITLE = {"sa_pe": "SA PE", "tc_dp": "TC PE (DP unit)", "stc_dp": "STC DP unit (2:4)",
+              "tru": "TRU", "block": "block"}
 COLUMN_TITLE = {"8b8b": "8b-8b", "2x4b8b": "2x4b-8b", "sysmt": "SySMT"}
 
 
@@ -106,12 +107,28 @@ def _tru(results):
     return rows
 
 
+def _stc(results):
+    """Sparse TC units against the 8b-8b one; the share of their per-unit TRUs."""
+    base = _ok(results, "stc_dp", "8b8b")
+    rows = {}
+    for v in STC_VARIANTS:
+        r = _ok(results, "stc_dp", v)
+        if r:
+            bd = r["breakdown"]
+            rows[v] = {"area_nand2": r["area_nand2"], "delay": r["delay"],
+                       "rel_area": r["area"] / base["area"] if base else None,
+                       "rel_delay": r["delay"] / base["delay"] if base else None,
+                       "tru_share": bd.get("trim and round", 0) / r["hier_area"],
+                       "select_share": bd.get("sparse selection", 0) / r["hier_area"]}
+    return rows
+
+
 def analyze(results: list[dict]) -> dict:
     by_key = {r["key"]: r for r in results}
     table = {"sa_pe": _relative(by_key, "sa_pe", SA_VARIANTS),
              "tc_dp": _relative(by_key, "tc_dp", TC_VARIANTS)}
     return {"table3": table, "targets": _targets(table), "tru": _tru(by_key),
-            "array": _array(by_key),
+            "array": _array(by_key), "stc": _stc(by_key),
             "missing": {r["key"]: r["missing"] for r in results if "missing" in r},
             "errors": {r["key"]: r["error"] for r in results if "error" in r}}
 
@@ -186,6 +203,14 @@ def _tru_md(a):
     return _table(["preset", "TRU NAND2 eq.", "delay", "TRU / 8b-8b TC DP unit", "paper"], rows)
 
 
+def _stc_md(a):
+    rows = [[_title(v), f"{r['area_nand2']:.0f}", _f(r["rel_area"]), f"{r['delay']:.2f}",
+             _f(r["rel_delay"]), f"{r['tru_share']:.1%}", f"{r['select_share']:.1%}"]
+            for v, r in a["stc"].items()]
+    return _table(["variant", "NAND2 eq.", "area vs 8b-8b", "delay", "delay vs 8b-8b",
+                   "TRUs (share)", "2:4 selection (share)"], rows)
+
+
 def _array_md(a, meta):
     rows = [[_title(v), row["pes"], row["trus"], f"{row['area'] / meta['nand2_area'] / 1e6:.2f}",
              f"{row['tru_share']:.2%}", row["macs_per_cycle"], _f(row.get("area_per_mac_rel")),
@@ -203,7 +228,8 @@ CHANGES = {
                   "twice the operands (two slot products per pair), which is structural",
     "shifters and muxes": "one-hot shift selects from the TRU, so each slot's |S|-way shift "
                           "mux needs no index decoder (not measured)",
-    "registers": "fewer acc_width registers per PE (psum, result and drain today)",
+    "registers": "none: the extra flip-flops forward the second weight (and the wider "
+                 "activation word), inherent to taking two weights a cycle",
     "control and glue": "trim in one TRU per row instead of in every PE (that is SPARQ itself)",
     "multipliers": "narrower slots (6opt/7opt)",
     "trim and round": "one TRU per row (SA) instead of per PE",
@@ -279,6 +305,14 @@ flow works and how to read this report: [docs/area.md](../docs/area.md).
 
 {_tru_md(a)}
 
+## Sparse tensor-core DP unit (2:4 weights, a TRU in every unit)
+
+Not in the paper's Table 3; the paper only says the TRU overhead is smaller relative to the
+whole STC.  SPARQ covers 16 dense positions a cycle, the 8b-8b unit 8; shares are of the
+hierarchical area.
+
+{_stc_md(a)}
+
 ## 128x128 systolic array (module areas x counts, never flattened)
 
 {_array_md(a, meta)}
@@ -326,9 +360,9 @@ def plot(results, meta, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     groups = [(k, [r for r in results if r["kind"] == k and "breakdown" in r])
-              for k in ("sa_pe", "tc_dp", "tru")]
+              for k in ("sa_pe", "tc_dp", "stc_dp", "tru")]
     groups = [(k, rs) for k, rs in groups if rs]
-    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 5), squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 5), squeeze=False)
     # One colour per category across every panel.
     colors = dict(zip(CATEGORIES, plt.get_cmap("tab10").colors))
     for ax, (kind, rs) in zip(axes[0], groups):

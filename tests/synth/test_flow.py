@@ -54,6 +54,8 @@ def test_tru_breakdown_adds_up_to_the_hierarchy(tru_2opt):
     r, _ = tru_2opt
     assert sum(r["breakdown"].values()) == pytest.approx(r["hier_area"])
     assert r["breakdown"]["trim and round"] > 0
+    # Every module was matched to its component (an unmatched window would be glue).
+    assert r["breakdown"]["control and glue"] == 0
     assert r["breakdown"]["multipliers"] == 0
 
 

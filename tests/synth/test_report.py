@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from synth.designs import CATEGORIES
 from synth.report import ARRAY_SIZE, analyze, write_all
 
 META = {"library": "toy", "liberty": "/toy.lib", "nand2": "NAND2X1", "nand2_area": 24.0,
@@ -14,8 +15,8 @@ META = {"library": "toy", "liberty": "/toy.lib", "nand2": "NAND2X1", "nand2_area
 
 
 def _result(kind, variant, area, delay, macs=None):
-    bd = {"multipliers": area / 2, "shifters and muxes": 0.0, "adder tree": area / 4,
-          "trim and round": 0.0, "registers": area / 4, "control and glue": 0.0}
+    bd = dict.fromkeys(CATEGORIES, 0.0)
+    bd.update({"multipliers": area / 2, "adder tree": area / 4, "registers": area / 4})
     return {"key": f"{kind}_{variant}", "kind": kind, "variant": variant,
             "top": f"sparq_{kind}_{variant}", "macs_per_cycle": macs, "area": area,
             "area_nand2": area / 24, "sequential_area": area / 4, "cells": 10,
@@ -74,3 +75,11 @@ def test_writers(tmp_path):
     assert float(rows["sa_pe_5opt"]["rel_area"]) == pytest.approx(1.5)
     assert json.loads((tmp_path / "area.json").read_text())["meta"]["library"] == "toy"
     assert (tmp_path / "area_breakdown.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sparse_tc_shares():
+    stc = _result("stc_dp", "5opt", 2000.0, 4.0, 16)
+    stc["breakdown"].update({"trim and round": 300.0, "sparse selection": 100.0})
+    row = analyze([_result("stc_dp", "8b8b", 1000.0, 5.0, 8), stc])["stc"]["5opt"]
+    assert row["rel_area"] == pytest.approx(2.0) and row["rel_delay"] == pytest.approx(0.8)
+    assert row["tru_share"] == pytest.approx(0.15) and row["select_share"] == pytest.approx(0.05)
