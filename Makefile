@@ -38,6 +38,7 @@ generate: $(STAMP)
 
 test: $(STAMP)
 	@scripts/system-packages.sh sim
+	@scripts/system-packages.sh area
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 sim: $(STAMP)
