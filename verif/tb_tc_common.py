@@ -98,3 +98,40 @@ def check_latency(driver, monitor, latency: int) -> None:
     offsets = {seen - sent for sent, (seen, _) in zip(lasts, monitor.seen)}
     assert offsets <= {latency}, f"D appeared {offsets} cycles after the last step, " \
                                  f"the array documents {latency}"
+
+
+def write_sources(top: str, files: dict) -> list:
+    """pytest side: write a hierarchical emission to build/verif/rtl/<top>/, top file last.
+
+    Each design gets its own folder so that parallel workers never share a
+    file; a file is only rewritten when its text changed.
+    """
+    from verif.harness import BUILD
+    folder = BUILD / "rtl" / top
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in sorted(files.items(), key=lambda kv: kv[0] == f"{top}.v"):
+        path = folder / name
+        if not path.exists() or path.read_text() != text:
+            tmp = path.with_suffix(".v.tmp")
+            tmp.write_text(text)
+            tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+def array_sources(arch: str, variant: str, cfg, rows: int, cols: int, acc_width: int,
+                  flat: bool = False):
+    """pytest side: ``(top, sources, array)`` of a TC/STC array, as the CLI emits it
+    (one file per distinct module) or, with ``flat``, as one flat Amaranth design."""
+    from hdl.tc.emit import emit_array
+    top, files, array = emit_array(arch, variant, cfg, rows=rows, cols=cols,
+                                   acc_width=acc_width)
+    if not flat:
+        return top, write_sources(top, files), array
+    from verif.harness import emit
+    from hdl.tc.array import TensorCore
+    from hdl.tc.sparse_array import SparseTensorCore
+    cls = TensorCore if arch == "tc" else SparseTensorCore
+    array = cls(variant=variant, config=cfg, rows=rows, cols=cols, acc_width=acc_width)
+    return top + "_flat", [emit(array, top + "_flat")], array

@@ -8,7 +8,8 @@ from golden.sparq import ACT_BITS
 from hdl.tc.dp_8b8b import BaselineDotProduct
 from hdl.tc.dp_sparq import SparqDotProduct
 from hdl.tc.grid import accumulate_grid
-from hdl.tc.params import check_acc_width, check_config, check_size, check_variant
+from hdl.sa.stitch import place
+from hdl.tc.params import check_acc_width, check_config, check_names, check_size, check_variant
 from hdl.tru import TrimRoundUnit
 
 __all__ = ["TensorCore"]
@@ -42,6 +43,12 @@ class TensorCore(wiring.Component):
         Tile size M x N (1..64).
     acc_width : int
         Width of C and D (default 32); sums wrap like golden.sparq.wrap.
+    hierarchy : hdl.sa.stitch.Hierarchy or None
+        If given, the DP units and TRUs become ``Instance`` s of the modules
+        ``names["dp"]`` and ``names["tru"]``, each converted once (see
+        :func:`hdl.tc.emit.emit_array`); else a flat Amaranth hierarchy.
+    names : dict or None
+        Module names, required with ``hierarchy``.
 
     Members
     -------
@@ -63,8 +70,11 @@ class TensorCore(wiring.Component):
         ``out_valid``).
     """
 
-    def __init__(self, *, variant="sparq", config=None, rows=4, cols=4, acc_width=32):
+    def __init__(self, *, variant="sparq", config=None, rows=4, cols=4, acc_width=32,
+                 hierarchy=None, names=None):
         self._variant = check_variant(variant, ("8b8b", "sparq"))
+        self._hierarchy = hierarchy
+        self._names = check_names(hierarchy, names, ("dp", "tru") if variant == "sparq" else ("dp",))
         self._config = check_config(config) if variant == "sparq" else None
         self._rows, self._cols = check_size("rows", rows, 64), check_size("cols", cols, 64)
         self._acc_width = check_acc_width(acc_width)
@@ -109,7 +119,8 @@ class TensorCore(wiring.Component):
         for r in range(self._rows):
             row = []
             for j in range(self.k_step // 2):
-                tru = m.submodules[f"tru_r{r}_p{j}"] = TrimRoundUnit(config=self._config)
+                tru = place(m, f"tru_r{r}_p{j}", lambda: TrimRoundUnit(config=self._config),
+                            self._hierarchy, self._names.get("tru"))
                 m.d.comb += [tru.in_valid.eq(self.in_valid),
                              tru.in_pair[0].eq(self.in_a[r][2 * j]),
                              tru.in_pair[1].eq(self.in_a[r][2 * j + 1])]
@@ -123,13 +134,16 @@ class TensorCore(wiring.Component):
             stage[name] = reg
         return stage
 
-    def _dp(self, m, r, n, stage):
+    def _make_dp(self):
         if self._variant == "sparq":
-            dp = SparqDotProduct(config=self._config, acc_width=self._acc_width)
+            return SparqDotProduct(config=self._config, acc_width=self._acc_width)
+        return BaselineDotProduct(acc_width=self._acc_width)
+
+    def _dp(self, m, r, n, stage):
+        dp = place(m, f"dp_r{r}_c{n}", self._make_dp, self._hierarchy, self._names.get("dp"))
+        if self._variant == "sparq":
             m.d.comb += [dp.in_words[j].eq(w) for j, w in enumerate(stage["words"][r])]
         else:
-            dp = BaselineDotProduct(acc_width=self._acc_width)
             m.d.comb += dp.in_a.eq(stage["a"][r])
         m.d.comb += dp.in_b.eq(stage["b"][n])
-        m.submodules[f"dp_r{r}_c{n}"] = dp
         return dp

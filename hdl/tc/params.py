@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from golden.sparq import Config
 
-__all__ = ["check_acc_width", "check_config", "check_size", "check_variant", "VARIANTS"]
+__all__ = ["check_acc_width", "check_config", "check_size", "check_variant", "check_names",
+           "VARIANTS"]
 
 #: Dot-product unit variants: the 8b-8b baseline, the ideal 4-bit reference, SPARQ.
 VARIANTS = ("8b8b", "2x4b8b", "sparq")
@@ -37,3 +38,14 @@ def check_variant(variant, allowed=VARIANTS) -> str:
     if variant not in allowed:
         raise ValueError(f"variant must be one of {', '.join(allowed)}, got {variant!r}")
     return variant
+
+
+def check_names(hierarchy, names, required) -> dict:
+    """Module names of the instantiated blocks: needed with a hierarchy, else unused."""
+    if hierarchy is None:
+        return {}
+    missing = [k for k in required if not isinstance((names or {}).get(k), str)]
+    if missing:
+        raise ValueError(f"names must give a module name for {', '.join(missing)} "
+                         f"when a hierarchy is given, got {names!r}")
+    return dict(names)

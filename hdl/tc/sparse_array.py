@@ -9,7 +9,8 @@ from hdl.tc.dp_8b8b import BaselineDotProduct
 from hdl.tc.dp_sparq import SparqDotProduct
 from hdl.tc.group_select import POSITION_BITS
 from hdl.tc.grid import accumulate_grid
-from hdl.tc.params import check_acc_width, check_config, check_size, check_variant
+from hdl.sa.stitch import place
+from hdl.tc.params import check_acc_width, check_config, check_names, check_size, check_variant
 from hdl.tc.sparse_select import SparseSelect, stc_k_step
 
 __all__ = ["SparseTensorCore"]
@@ -40,6 +41,12 @@ class SparseTensorCore(wiring.Component):
         Tile size M x N (1..64).
     acc_width : int
         Width of C and D (default 32).
+    hierarchy : hdl.sa.stitch.Hierarchy or None
+        If given, the DP units and (SPARQ) the selection front ends become
+        ``Instance`` s of the modules ``names["dp"]`` and ``names["select"]``,
+        each converted once (see :func:`hdl.tc.emit.emit_array`).
+    names : dict or None
+        Module names, required with ``hierarchy``.
 
     Members
     -------
@@ -57,8 +64,12 @@ class SparseTensorCore(wiring.Component):
     out_d : Out(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
     """
 
-    def __init__(self, *, variant="sparq", config=None, rows=4, cols=4, acc_width=32):
+    def __init__(self, *, variant="sparq", config=None, rows=4, cols=4, acc_width=32,
+                 hierarchy=None, names=None):
         self._variant = check_variant(variant, ("8b8b", "sparq"))
+        self._hierarchy = hierarchy
+        self._names = check_names(hierarchy, names,
+                                  ("select", "dp") if variant == "sparq" else ("dp",))
         self._config = check_config(config) if variant == "sparq" else None
         self._rows, self._cols = check_size("rows", rows, 64), check_size("cols", cols, 64)
         self._acc_width = check_acc_width(acc_width)
@@ -102,18 +113,25 @@ class SparseTensorCore(wiring.Component):
         accumulate_grid(m, dps, stage, self.out_valid, self.out_d)
         return m
 
+    def _make_dp(self):
+        if self._variant == "sparq":
+            return SparqDotProduct(config=self._config, acc_width=self._acc_width)
+        return BaselineDotProduct(acc_width=self._acc_width)
+
     def _cell(self, m, r, n, stage):
-        sel = m.submodules[f"select_r{r}_c{n}"] = SparseSelect(variant=self._variant,
-                                                               config=self._config)
+        # The baseline's selection is combinational: a module without clk/rst, which
+        # hdl.sa.stitch.place cannot instantiate, so it stays inline.
+        sparq = self._variant == "sparq"
+        sel = place(m, f"select_r{r}_c{n}",
+                    lambda: SparseSelect(variant=self._variant, config=self._config),
+                    self._hierarchy if sparq else None, self._names.get("select"))
+        dp = place(m, f"dp_r{r}_c{n}", self._make_dp, self._hierarchy, self._names.get("dp"))
         m.d.comb += [sel.in_valid.eq(self.in_valid), sel.in_a.eq(self.in_a[r]),
                      sel.in_values.eq(self.in_values[n]),
                      sel.in_positions.eq(self.in_positions[n])]
         if self._variant == "sparq":
-            dp = SparqDotProduct(config=self._config, acc_width=self._acc_width)
             m.d.comb += dp.in_words.eq(sel.out_words)
         else:
-            dp = BaselineDotProduct(acc_width=self._acc_width)
             m.d.comb += dp.in_a.eq(sel.out_a)
         m.d.comb += dp.in_b.eq(stage["values"][n])
-        m.submodules[f"dp_r{r}_c{n}"] = dp
         return dp
