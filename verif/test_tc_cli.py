@@ -75,8 +75,8 @@ def test_array_emission(tmp_path, args, top, rows, cols, k_step, latency):
     (["--arch", "tc", "--baseline", "sysmt"], "--baseline sysmt is not available for --arch tc"),
     (["--arch", "tc", "--baseline", "2x4b8b"], "allowed: 8b8b"),
     (["--arch", "stc", "--unit", "dp", "--baseline", "2x4b8b"], "allowed: 8b8b"),
-    (["--arch", "tc", "--rows", "65"], "--rows must be in 1..64 for a tensor core, got 65"),
-    (["--arch", "stc", "--cols", "100"], "--cols must be in 1..64"),
+    (["--arch", "tc", "--rows", "33"], "--rows must be in 1..32 for a tensor core, got 33"),
+    (["--arch", "stc", "--cols", "100"], "--cols must be in 1..32"),
     (["--arch", "tc", "--unit", "dp", "--rows", "2"], "--rows/--cols size the tile"),
     (["--arch", "stc", "--unit", "pe"], "--unit pe is not available for --arch stc"),
 ])
