@@ -11,9 +11,10 @@ from amaranth.lib.wiring import In, Out
 from golden.sparq import Config
 from hdl.layouts import ActPair
 from hdl.sa import PE_VARIANTS, make_pe
-from hdl.sa.delay import Delay
+from hdl.sa.delay import delayed
 from hdl.sa.pe_base import Ctl, check_acc_width
 from hdl.sa.row import SystolicRow
+from hdl.sa.skew import skewed
 from hdl.sa.tile import SystolicTile
 from hdl.sa.stitch import Hierarchy, place, unused
 from hdl.tru import TrimRoundUnit
@@ -74,7 +75,7 @@ class SystolicArray(wiring.Component):
         ``names`` gives their Verilog names.
     names : dict or None
         ``{"pe": name, "row": f(cols), "tile": f(rows, cols), "tru": name,
-        "delay": f(width, depth)}``.
+        "delay": f(width, depth), "skew": f(width, lanes, reverse)}``.
 
     Members
     -------
@@ -152,19 +153,6 @@ class SystolicArray(wiring.Component):
 
     # ---------------------------------------------------------------- elaboration
 
-    def _delayed(self, m, name: str, value, depth: int):
-        """``value`` delayed ``depth`` cycles, built from power-of-two delay modules."""
-        value = Cat(value)
-        width = len(value)
-        for bit in range(depth.bit_length()):
-            if depth >> bit & 1:
-                module = self._names["delay"](width, 1 << bit) if self._names else None
-                delay = place(m, f"{name}_d{1 << bit}",
-                              lambda: Delay(width=width, depth=1 << bit),
-                              self._hierarchy, module, {"d": value})
-                value = delay.q
-        return value
-
     def _front(self, m):
         """Per-row words, control and per-column weights after the edge units."""
         ctl = Signal(Ctl, name="front_ctl")
@@ -191,53 +179,55 @@ class SystolicArray(wiring.Component):
         return SystolicTile(make_row=make_row, rows=rows, hierarchy=hierarchy,
                             row_module=names and names["row"](cols))
 
-    def _skewed_inputs(self, m):
-        """Per row ``(word, ctl)`` delayed ``i`` cycles, per column weights delayed ``j``."""
-        words, ctl, weights = self._front(m)
-        rows = []
-        for i, word in enumerate(words):
-            width = len(Cat(word))
-            skewed = self._delayed(m, f"skew_row_{i}", Cat(word, ctl), i)
-            rows.append((skewed[:width], skewed[width:]))
-        cols = [self._delayed(m, f"skew_col_{j}", weights[j], j) for j in range(self._cols)]
-        return rows, cols
+    def _skewed(self, m, name: str, lanes: list, offset: int, reverse: bool = False):
+        """Lanes skewed by one cycle each (reversed: the last lane first), plus ``offset``."""
+        width = len(Cat(lanes[0]))
+        hier, names = self._hierarchy, self._names
+        bus = skewed(m, name, Cat(lanes), width, len(lanes), reverse, hier, names)
+        bus = delayed(m, name, bus, offset, hier, names)
+        return [bus[k * width:(k + 1) * width] for k in range(len(lanes))]
 
     def elaborate(self, platform):
         m = Module()
-        C, acc, T = self._cols, self._acc_width, self._tile
-        row_in, col_in = self._skewed_inputs(m)
-        row_spans = [(r, min(r + T, self._rows)) for r in range(0, self._rows, T)]
+        R, C, acc, T = self._rows, self._cols, self._acc_width, self._tile
+        words, ctl, weights = self._front(m)
+        row_spans = [(r, min(r + T, R)) for r in range(0, R, T)]
         col_spans = [(c, min(c + T, C)) for c in range(0, C, T)]
-        act_w, ctl_w, w_w = len(row_in[0][0]), len(row_in[0][1]), len(Cat(col_in[0]))
+        act_w, ctl_w = len(Cat(words[0])), len(ctl.as_value())
+        w_w = len(Cat(weights[0]))
         load = Signal(C, name="drain_load")
         # Wires between tiles: activations/control east, weights south, drain north.
-        act = {(a, 0): Cat(x for x, _ in row_in[r0:r1]) for a, (r0, r1) in enumerate(row_spans)}
-        ctl = {(a, 0): Cat(c for _, c in row_in[r0:r1]) for a, (r0, r1) in enumerate(row_spans)}
-        wgt = {(0, b): Cat(col_in[c0:c1]) for b, (c0, c1) in enumerate(col_spans)}
-        drain = {(len(row_spans), b): Const(0, (c1 - c0) * acc)
-                 for b, (c0, c1) in enumerate(col_spans)}
+        act, ctl_bus, wgt, drain = {}, {}, {}, {}
+        for a, (r0, r1) in enumerate(row_spans):
+            band = self._skewed(m, f"skew_rows_{r0}", [Cat(words[i], ctl) for i in range(r0, r1)],
+                                r0)
+            act[a, 0] = Cat(lane[:act_w] for lane in band)
+            ctl_bus[a, 0] = Cat(lane[act_w:] for lane in band)
+        for b, (c0, c1) in enumerate(col_spans):
+            wgt[0, b] = Cat(self._skewed(m, f"skew_cols_{c0}", [weights[j] for j in range(c0, c1)],
+                                         c0))
+            drain[len(row_spans), b] = Const(0, (c1 - c0) * acc)
         for a, (r0, r1) in enumerate(row_spans):
             for b, (c0, c1) in enumerate(col_spans):
                 act[a, b + 1] = Signal((r1 - r0) * act_w, name=f"act_{a}_{b + 1}")
-                ctl[a, b + 1] = Signal((r1 - r0) * ctl_w, name=f"ctl_{a}_{b + 1}")
+                ctl_bus[a, b + 1] = Signal((r1 - r0) * ctl_w, name=f"ctl_{a}_{b + 1}")
                 wgt[a + 1, b] = Signal((c1 - c0) * w_w, name=f"weight_{a + 1}_{b}")
                 drain[a, b] = Signal((c1 - c0) * acc, name=f"drain_{a}_{b}")
         for a, (r0, r1) in enumerate(row_spans):
             for b, (c0, c1) in enumerate(col_spans):
                 place(m, f"tile_{a}_{b}", lambda: self._make_tile(r1 - r0, c1 - c0),
                       self._hierarchy, self._names and self._names["tile"](r1 - r0, c1 - c0), {
-                          "in_act": act[a, b], "in_ctl": ctl[a, b],
-                          "out_act": act[a, b + 1], "out_ctl": ctl[a, b + 1],
+                          "in_act": act[a, b], "in_ctl": ctl_bus[a, b],
+                          "out_act": act[a, b + 1], "out_ctl": ctl_bus[a, b + 1],
                           "in_weight": wgt[a, b], "out_weight": wgt[a + 1, b],
                           "drain_in": drain[a + 1, b], "drain_out": drain[a, b],
                           "drain_load": load[c0:c1],
                           **({"done": load[c0:c1]} if a == len(row_spans) - 1 else {}),
                       })
         for b, (c0, c1) in enumerate(col_spans):
-            for j in range(c0, c1):
-                column = drain[0, b][(j - c0) * acc:(j - c0 + 1) * acc]
-                m.d.comb += self.out_row[j].eq(
-                    self._delayed(m, f"deskew_col_{j}", column, C - 1 - j))
+            lanes = [drain[0, b][k * acc:(k + 1) * acc] for k in range(c1 - c0)]
+            aligned = self._skewed(m, f"deskew_cols_{c0}", lanes, C - c1, reverse=True)
+            m.d.comb += [self.out_row[j].eq(aligned[j - c0]) for j in range(c0, c1)]
         self._drain_counter(m, load[C - 1])
         return m
 

@@ -1,27 +1,50 @@
-"""A fixed delay line: the building block of the array's input skew and output deskew."""
+"""Fixed delay lines: the building blocks of the array's input skew and output deskew."""
+
+from __future__ import annotations
 
 import numbers
 
-from amaranth import Module, Signal, unsigned
+from amaranth import Cat, Module, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["Delay"]
+from hdl.sa.stitch import Hierarchy, place
+
+__all__ = ["Delay", "delayed"]
+
+
+def delayed(m, name: str, value, depth: int, hierarchy: Hierarchy | None = None,
+            names: dict | None = None):
+    """``value`` delayed ``depth`` cycles, from one :class:`Delay` per binary digit."""
+    value = Cat(value)
+    width = len(value)
+    for bit in range(depth.bit_length()):
+        if depth >> bit & 1:
+            module = names["delay"](width, 1 << bit) if names else None
+            delay = place(m, f"{name}_d{1 << bit}",
+                          lambda: Delay(width=width, depth=1 << bit, hierarchy=hierarchy,
+                                        names=names),
+                          hierarchy, module, {"d": value})
+            value = delay.q
+    return value
 
 
 class Delay(wiring.Component):
-    """``q`` is ``d`` delayed by ``depth`` clock cycles (a chain of registers).
+    """``q`` is ``d`` delayed by ``depth`` clock cycles, ``depth`` a power of two.
 
-    The array builds every skew of ``k`` cycles from the delays ``2**b`` of the
-    binary digits of ``k``, so a 128-row array needs 8 distinct delay modules per
-    width instead of 128.
+    A delay of ``2**k`` is two delays of ``2**(k-1)``: with a hierarchy every
+    emitted module holds one register or two instances, which keeps the
+    conversion time flat however long the skew (Amaranth spends about a
+    millisecond per register of a module).
 
     Parameters
     ----------
     width : int
         Bits carried, 1 or more.
     depth : int
-        Registers in the chain, 1 or more.
+        A power of two.
+    hierarchy, names :
+        As for :class:`~hdl.sa.array.SystolicArray`.
 
     Members
     -------
@@ -29,11 +52,14 @@ class Delay(wiring.Component):
     q : Out(unsigned(width))
     """
 
-    def __init__(self, *, width, depth):
+    def __init__(self, *, width, depth, hierarchy: Hierarchy | None = None,
+                 names: dict | None = None):
         for name, value in (("width", width), ("depth", depth)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self._depth = int(depth)
+        if depth & (depth - 1):
+            raise ValueError(f"depth must be a power of two, got {depth}")
+        self._depth, self._hierarchy, self._names = int(depth), hierarchy, names
         super().__init__({"d": In(unsigned(width)), "q": Out(unsigned(width))})
 
     @property
@@ -42,10 +68,12 @@ class Delay(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        prev = self.d
-        for k in range(self._depth):
-            stage = Signal.like(self.d, name=f"delay_stage_{k}")
-            m.d.sync += stage.eq(prev)
-            prev = stage
-        m.d.comb += self.q.eq(prev)
+        if self._depth == 1:
+            stage = Signal.like(self.d, name="delay_stage")
+            m.d.sync += stage.eq(self.d)
+            m.d.comb += self.q.eq(stage)
+            return m
+        half = self._depth // 2
+        first = delayed(m, "first", self.d, half, self._hierarchy, self._names)
+        m.d.comb += self.q.eq(delayed(m, "second", first, half, self._hierarchy, self._names))
         return m

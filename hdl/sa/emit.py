@@ -34,6 +34,8 @@ def array_names(variant: str, config: Config | None, rows: int, cols: int, acc_w
         "tile": lambda r, c: _name("sa_tile", variant, config, f"{r}x{c}", f"acc{acc_width}"),
         "tru": module_name("tru", config) if config is not None else None,
         "delay": lambda width, depth: module_name("sa_delay", None, f"w{width}", f"d{depth}"),
+        "skew": lambda width, lanes, reverse: module_name(
+            "sa_skew", None, f"w{width}", f"l{lanes}", *(["rev"] if reverse else [])),
     }
 
 

@@ -1,0 +1,111 @@
+"""Benchmark: systolic-array emission and simulation speed.
+
+1. Emission of a 128x128 SPARQ (5opt) array: ``python -m hdl.generate --opts 5
+   --rows 128`` (each distinct module converted once, stitched with
+   ``Instance``) next to a flat conversion of the same array, wall time and
+   peak memory of each in its own process, with their ratio.  Target: the
+   hierarchical emission in at most 5 s and 500 MB.
+2. Simulation throughput in PE-cycles per second (rows x cols x simulated
+   cycles / wall time of the cocotb run, build excluded) of 16x16 and
+   128x128 arrays on Icarus and Verilator, running the regression bench
+   (``verif/tb_sa_array.py``) on one stream of tiles.
+
+Not a test: it prints figures.  ``--quick`` skips the flat conversion and the
+128x128 simulations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
+
+TARGET_S, TARGET_MB = 5.0, 500.0
+
+FLAT = """
+import sys
+from golden.sparq import Config
+from hdl.generate import convert
+from hdl.sa.array import SystolicArray
+n = int(sys.argv[1])
+array = SystolicArray(variant="sparq", config=Config.preset(5), rows=n, cols=n)
+open(sys.argv[2], "w").write(convert(array, "flat"))
+"""
+
+
+def measured(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far: run the small one first.
+    return wall, max(peak, before) / 1024
+
+
+def emission(size: int, flat: bool) -> None:
+    with tempfile.TemporaryDirectory() as out:
+        hier = measured([sys.executable, "-m", "hdl.generate", "--opts", "5", "--rows", str(size),
+                         "-o", out])
+        print(f"emission {size}x{size} hierarchical: {hier[0]:6.2f} s {hier[1]:7.0f} MB "
+              f"(target <= {TARGET_S:.0f} s, <= {TARGET_MB:.0f} MB: "
+              f"{'met' if hier[0] <= TARGET_S and hier[1] <= TARGET_MB else 'NOT met'})")
+        if not flat:
+            return
+        flat_t = measured([sys.executable, "-c", FLAT, str(size), f"{out}/flat.v"])
+        print(f"emission {size}x{size} flat:         {flat_t[0]:6.2f} s {flat_t[1]:7.0f} MB")
+        print(f"ratio flat / hierarchical:     {flat_t[0] / hier[0]:6.1f} x time, "
+              f"{flat_t[1] / hier[1]:5.1f} x memory")
+
+
+def simulation(sim: str, size: int, tiles: list) -> None:
+    from golden.sparq import Config
+    from hdl.sa.emit import emit_array
+    from verif.harness import BUILD, _design_key
+    from verif.test_sa_array import no_inline, run_array, write_files
+
+    cfg = Config.preset(5)
+    start = time.perf_counter()
+    array = run_array(sim, "sparq", cfg, size, size, tiles=tiles, seed=size)
+    total = time.perf_counter() - start
+    top, files, _ = emit_array("sparq", cfg, rows=size, cols=size)
+    files = no_inline(files, top) if sim == "verilator" else files
+    bdir = BUILD / sim / f"{top}-{_design_key(write_files(files))}"
+    case = ET.parse(bdir / "results-gemm_stream.xml").find(".//testcase")
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    wall, sim_ns = float(case.get("time")), float(props["sim_time_duration"])
+    cycles = sim_ns / 10
+    rate = size * size * cycles / wall
+    print(f"simulation {size:3d}x{size:<3d} {sim:9s}: {cycles:7.0f} cycles in {wall:7.2f} s "
+          f"-> {rate:12,.0f} PE-cycles/s (with build: {total:.0f} s)")
+    return array
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="skip the flat conversion and the 128x128 simulations")
+    args = p.parse_args(argv)
+    emission(128, flat=not args.quick)
+    tiles16 = [[64, 0.5]] * 8
+    tiles128 = [[256, 0.5]] * 2
+    for sim in ("icarus", "verilator"):
+        simulation(sim, 16, tiles16)
+        if not args.quick:
+            simulation(sim, 128, tiles128)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
