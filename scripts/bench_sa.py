@@ -73,14 +73,15 @@ def simulation(sim: str, size: int, tiles: list) -> None:
     from golden.sparq import Config
     from hdl.sa.emit import emit_array
     from verif.harness import BUILD, _design_key
-    from verif.test_sa_array import no_inline, run_array, write_files
+    from verif.test_sa_array import run_array, verilator_setup, write_files
 
     cfg = Config.preset(5)
     start = time.perf_counter()
     array = run_array(sim, "sparq", cfg, size, size, tiles=tiles, seed=size)
     total = time.perf_counter() - start
     top, files, _ = emit_array("sparq", cfg, rows=size, cols=size)
-    files = no_inline(files, top) if sim == "verilator" else files
+    if sim == "verilator":
+        files = verilator_setup(files, top, array.tiles)[0]
     bdir = BUILD / sim / f"{top}-{_design_key(write_files(files))}"
     case = ET.parse(bdir / "results-gemm_stream.xml").find(".//testcase")
     props = {p.get("name"): p.get("value") for p in case.iter("property")}

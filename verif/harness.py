@@ -85,8 +85,12 @@ def _design_key(sources: list[Path]) -> str:
 
 
 def run_bench(sim: str, sources: list[Path], toplevel: str, bench: str,
-              args: dict | None = None, testcase: str | None = None) -> None:
+              args: dict | None = None, testcase: str | None = None,
+              build_args: tuple[str, ...] = ()) -> None:
     """Build ``sources`` for ``sim`` and run cocotb module ``bench`` on ``toplevel``.
+
+    ``build_args`` are extra simulator build options (a caller that changes them
+    must also change ``sources``, which key the build cache).
 
     Raises ``AssertionError`` naming the failed tests and a waveform when a
     cocotb test fails.
@@ -107,7 +111,8 @@ def run_bench(sim: str, sources: list[Path], toplevel: str, bench: str,
         runner = get_runner(sim)
         runner.build(
             sources=sources, hdl_toplevel=toplevel, build_dir=bdir, timescale=TIMESCALE,
-            build_args=["-Wno-fatal"] if sim == "verilator" else [], waves=waves,
+            build_args=(["-Wno-fatal"] if sim == "verilator" else []) + list(build_args),
+            waves=waves,
             log_file=bdir / "build.log",
         )
         results = bdir / f"results-{name}.xml"

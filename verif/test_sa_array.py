@@ -30,26 +30,38 @@ def write_files(files: dict[str, str]) -> list[Path]:
     return paths
 
 
-def no_inline(files: dict[str, str], top: str) -> dict[str, str]:
-    """A Verilator control file keeping PEs, rows and tiles as shared C++ classes.
+#: cocotb builds with ``--public-flat-rw``, which keeps every signal of every PE
+#: instance (a 32x32 array needed 1 GB, 128x128 over 10 GB); the benches only
+#: touch the top's ports.
+VERILATOR_ARGS = ("--no-public-flat-rw", "--public-depth", "1")
+
+
+def verilator_setup(files: dict[str, str], top: str, tiles: int) -> tuple[dict, tuple]:
+    """A Verilator control file and build options for an array of ``tiles`` tiles.
 
     Verilator inlines every module by default, so a 16x16 array compiles 256
-    copies of the PE: keeping the repeated modules apart cuts the build time.
+    copies of the PE: the control file keeps PEs and rows as shared C++
+    classes and, with several tiles, makes the tile a hierarchical block built
+    once.  The file names the options, so that they key the build cache.
     """
-    modules = sorted(Path(name).stem for name in files
-                     if any(f"_sa_{kind}_" in name for kind in ("pe", "row", "tile")))
-    text = "`verilator_config\n" + "".join(f'no_inline -module "{m}"\n' for m in modules)
-    return {**files, f"{top}.vlt": text}
+    args = VERILATOR_ARGS + (("--hierarchical",) if tiles > 1 else ())
+    stems = sorted(Path(name).stem for name in files)
+    lines = [f'no_inline -module "{m}"' for m in stems if "_sa_pe_" in m or "_sa_row_" in m]
+    if tiles > 1:
+        lines += [f'hier_block -module "{m}"' for m in stems if "_sa_tile_" in m]
+    text = "\n".join(["`verilator_config", f"// built with {' '.join(args)}"] + lines) + "\n"
+    return {**files, f"{top}.vlt": text}, args
 
 
 def run_array(sim, variant, cfg, rows, cols, tiles=TILES, acc_width=32, tru=True, seed=1):
     top, files, array = emit_array(variant, cfg, rows=rows, cols=cols, acc_width=acc_width,
                                    tru=tru)
+    build_args = ()
     if sim == "verilator":
-        files = no_inline(files, top)
+        files, build_args = verilator_setup(files, top, array.tiles)
     beats = {str(b): array.stream_cycles(len(tiles), b)
              for b in {k if variant == "8b8b" else (k + 1) // 2 for k, _ in tiles}}
-    run_bench(sim, write_files(files), top, "verif.tb_sa_array", args={
+    run_bench(sim, write_files(files), top, "verif.tb_sa_array", build_args=build_args, args={
         "variant": variant, **config_args(cfg), "rows": rows, "cols": cols,
         "acc_width": acc_width, "tru": tru, "latency": array.latency, "tiles": tiles,
         "seed": seed, "stream_cycles": beats,

@@ -134,6 +134,11 @@ class SystolicArray(wiring.Component):
         return self._cols
 
     @property
+    def tiles(self) -> int:
+        """Tiles in the grid."""
+        return -(-self._rows // self._tile) * -(-self._cols // self._tile)
+
+    @property
     def front_latency(self) -> int:
         """Cycles spent in the trim-and-round unit (1 with it, else 0)."""
         return 1 if self._tru else 0
