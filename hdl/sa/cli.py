@@ -42,7 +42,7 @@ def build_sa_pe(args, cfg: Config):
     top, files, pe = emit_pe(variant, cfg if variant == "sparq" else None, args.acc_width)
     return Emission(top, files, {
         "variant": variant, "config": _config_manifest(variant, cfg),
-        "acc_width": args.acc_width, "ports": ports_of(pe), "latency": 1,
+        "acc_width": args.acc_width, "ports": ports_of(pe), "latency": pe.latency,
     })
 
 

@@ -74,6 +74,11 @@ class SystolicPE(wiring.Component):
     def acc_width(self) -> int:
         return self._acc_width
 
+    @property
+    def latency(self) -> int:
+        """Cycles from a beat at the inputs to its forwarded copy (and ``done``)."""
+        return 1
+
     def products(self, m: Module) -> list:
         """Add the multipliers to ``m``; return their signed products."""
         raise NotImplementedError
