@@ -61,22 +61,25 @@ def test_array_emission(tmp_path, args, top, rows, cols, k_step, latency):
     widths = {p["name"]: p["width"] for p in manifest["ports"]}
     acc = manifest["acc_width"]
     assert widths["in_a"] == rows * k_step * 8 and widths["out_d"] == rows * cols * acc
-    assert len(manifest["files"]) >= 2           # the array and its DP module at least
+    assert len(manifest["files"]) >= 3           # the array, its row and DP modules at least
     for name in manifest["files"]:       # each file holds the module it is named after
         stem = name.removesuffix(".v")
         assert re.search(rf"^module {stem}\(", (tmp_path / name).read_text(), re.M), name
-    # The DP module is written once and instantiated rows x cols times.
+    # The row and DP modules are written once: rows x row instances, cols x DP per row.
     top_text = (tmp_path / f"{top}.v").read_text()
-    assert len(re.findall(r"^\s*\\?sparq_\w*_dp_\w+ \\?dp_r\d+_c\d+ ", top_text, re.M)) \
-        == rows * cols
+    assert len(re.findall(r"^\s*\\?sparq_\w*_array_row_\w+ \\?row_\d+ ", top_text, re.M)) == rows
+    (row_file,) = [f for f in manifest["files"] if "_array_row_" in f]
+    row_text = (tmp_path / row_file).read_text()
+    assert len(re.findall(r"^\s*\\?sparq_\w*_array_dp_\w+ \\?dp_c\d+ ", row_text, re.M)) == cols
 
 
 @pytest.mark.parametrize("args, message", [
     (["--arch", "tc", "--baseline", "sysmt"], "--baseline sysmt is not available for --arch tc"),
     (["--arch", "tc", "--baseline", "2x4b8b"], "allowed: 8b8b"),
     (["--arch", "stc", "--unit", "dp", "--baseline", "2x4b8b"], "allowed: 8b8b"),
-    (["--arch", "tc", "--rows", "33"], "--rows must be in 1..32 for a tensor core, got 33"),
-    (["--arch", "stc", "--cols", "100"], "--cols must be in 1..32"),
+    (["--arch", "tc", "--rows", "65"], "--rows must be in 1..64 for a tensor core, got 65"),
+    (["--arch", "stc", "--cols", "100"], "--cols must be in 1..64"),
+    (["--arch", "tc", "--rows", "64", "--cols", "33"], "in_c and out_d would be 67584 bits"),
     (["--arch", "tc", "--unit", "dp", "--rows", "2"], "--rows/--cols size the tile"),
     (["--arch", "stc", "--unit", "pe"], "--unit pe is not available for --arch stc"),
 ])

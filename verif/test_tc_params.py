@@ -22,7 +22,7 @@ CFG = Config.preset(5)
     (lambda: TensorCore(config=CFG, cols=4.0), ValueError, "cols must be an int"),
     (lambda: TensorCore(config=None), TypeError, "config must be"),
     (lambda: TensorCore(config=CFG, hierarchy=object()), ValueError,
-     "names must give a module name for dp, tru"),
+     "names must give a module name for row, dp, tru"),
     (lambda: SparseTensorCore(variant="sysmt"), ValueError, "variant must be one of"),
     (lambda: SparseDotProduct(variant="sparq"), TypeError, "config must be"),
 ])

@@ -5,12 +5,12 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import ACT_BITS
+from hdl.sa.stitch import place
 from hdl.tc.dp_8b8b import BaselineDotProduct
 from hdl.tc.dp_sparq import SparqDotProduct
-from hdl.tc.grid import accumulate_grid
-from hdl.sa.stitch import place
-from hdl.tc.params import check_acc_width, check_config, check_names, check_size, check_variant
-from hdl.tru import TrimRoundUnit
+from hdl.tc.params import (check_acc_width, check_config, check_names, check_size,
+                            check_tile_bits, check_variant)
+from hdl.tc.row import DotProductRow
 
 __all__ = ["TensorCore"]
 
@@ -18,9 +18,10 @@ __all__ = ["TensorCore"]
 class TensorCore(wiring.Component):
     """``D = A x B + C`` for a ``rows x cols`` output tile, K_STEP of K a cycle.
 
-    A grid of dot-product units (Volta's tensor core is 4 x 4).  DP unit
-    ``(r, n)`` takes row ``r`` of the A slice and column ``n`` of the B slice;
-    its output register is the accumulator of ``D[r][n]``.  A sweep over K
+    A column of :class:`~hdl.tc.row.DotProductRow` s of dot-product units
+    (Volta's tensor core is 4 x 4).  DP unit ``(r, n)`` takes row ``r`` of
+    the A slice and column ``n`` of the B slice; its output register is the
+    accumulator of ``D[r][n]``.  A sweep over K
     is a run of steps (``in_valid`` cycles), the first marked ``in_first``
     (it loads ``in_c``) and the last ``in_last``; a step may be both.  Idle
     cycles (``in_valid`` low) may separate steps; a new sweep may start
@@ -29,8 +30,9 @@ class TensorCore(wiring.Component):
     ``"8b8b"``: baseline DP units, K_STEP = 4, ``latency`` 1.  ``"sparq"``:
     SPARQ DP units, K_STEP = 8; trim-and-round units on A, one per
     activation pair per row (K_STEP / 2 per row), shared by the ``cols`` DP
-    units of that row; B, C and the control wait one cycle for them in
-    ``s1_*`` registers, so ``latency`` is 2.  A sweep of K takes
+    units of that row (inside the row); B (here, once for all rows), C and
+    the control (in the rows) wait one cycle for them in ``s1_*``
+    registers, so ``latency`` is 2.  A sweep of K takes
     ``ceil(K / K_STEP)`` steps; D appears ``latency`` cycles after the last.
 
     Parameters
@@ -44,9 +46,10 @@ class TensorCore(wiring.Component):
     acc_width : int
         Width of C and D (default 32); sums wrap like golden.sparq.wrap.
     hierarchy : hdl.sa.stitch.Hierarchy or None
-        If given, the DP units and TRUs become ``Instance`` s of the modules
-        ``names["dp"]`` and ``names["tru"]``, each converted once (see
-        :func:`hdl.tc.emit.emit_array`); else a flat Amaranth hierarchy.
+        If given, the rows, DP units and TRUs become ``Instance`` s of the
+        modules ``names["row"]``, ``names["dp"]`` and ``names["tru"]``, each
+        converted once (see :func:`hdl.tc.emit.emit_array`); else a plain
+        Amaranth hierarchy.
     names : dict or None
         Module names, required with ``hierarchy``.
 
@@ -74,10 +77,12 @@ class TensorCore(wiring.Component):
                  hierarchy=None, names=None):
         self._variant = check_variant(variant, ("8b8b", "sparq"))
         self._hierarchy = hierarchy
-        self._names = check_names(hierarchy, names, ("dp", "tru") if variant == "sparq" else ("dp",))
+        self._names = check_names(hierarchy, names,
+                                  ("row", "dp", "tru") if variant == "sparq" else ("row", "dp"))
         self._config = check_config(config) if variant == "sparq" else None
         self._rows, self._cols = check_size("rows", rows, 64), check_size("cols", cols, 64)
         self._acc_width = check_acc_width(acc_width)
+        check_tile_bits(rows, cols, acc_width)
         k = self.k_step
         super().__init__({
             "in_valid": In(1), "in_first": In(1), "in_last": In(1),
@@ -104,46 +109,20 @@ class TensorCore(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        if self._variant == "sparq":
-            stage = self._sparq_front(m)
-        else:
-            stage = {"valid": self.in_valid, "first": self.in_first, "last": self.in_last,
-                     "c": self.in_c, "b": self.in_b, "a": self.in_a}
-        dps = [[self._dp(m, r, n, stage) for n in range(self._cols)] for r in range(self._rows)]
-        accumulate_grid(m, dps, stage, self.out_valid, self.out_d)
+        b, valid, last = self.in_b, self.in_valid, self.in_last
+        if self._variant == "sparq":      # B waits for the rows' TRUs once, for all rows
+            b = Signal.like(self.in_b, name="s1_b", reset_less=True)
+            valid, last = Signal(name="s1_valid"), Signal(name="s1_last", reset_less=True)
+            m.d.sync += [b.eq(self.in_b), valid.eq(self.in_valid), last.eq(self.in_last)]
+        for r in range(self._rows):
+            row = place(m, f"row_{r}", self._make_row, self._hierarchy, self._names.get("row"),
+                        connect={"in_valid": self.in_valid, "in_first": self.in_first,
+                                 "in_a": self.in_a[r], "in_b": b, "in_c": self.in_c[r]})
+            m.d.comb += self.out_d[r].eq(row.out_d)
+        m.d.sync += self.out_valid.eq(valid & last)
         return m
 
-    def _sparq_front(self, m) -> dict:
-        """Row TRUs, and ``s1_*`` registers holding B, C and control for them."""
-        words = []
-        for r in range(self._rows):
-            row = []
-            for j in range(self.k_step // 2):
-                tru = place(m, f"tru_r{r}_p{j}", lambda: TrimRoundUnit(config=self._config),
-                            self._hierarchy, self._names.get("tru"))
-                m.d.comb += [tru.in_valid.eq(self.in_valid),
-                             tru.in_pair[0].eq(self.in_a[r][2 * j]),
-                             tru.in_pair[1].eq(self.in_a[r][2 * j + 1])]
-                row.append(tru.out_word)
-            words.append(row)
-        stage = {"words": words}
-        for name in ("valid", "first", "last", "b", "c"):
-            port = getattr(self, f"in_{name}")
-            reg = Signal.like(port, name=f"s1_{name}", reset_less=name != "valid")
-            m.d.sync += reg.eq(port)
-            stage[name] = reg
-        return stage
-
-    def _make_dp(self):
-        if self._variant == "sparq":
-            return SparqDotProduct(config=self._config, acc_width=self._acc_width)
-        return BaselineDotProduct(acc_width=self._acc_width)
-
-    def _dp(self, m, r, n, stage):
-        dp = place(m, f"dp_r{r}_c{n}", self._make_dp, self._hierarchy, self._names.get("dp"))
-        if self._variant == "sparq":
-            m.d.comb += [dp.in_words[j].eq(w) for j, w in enumerate(stage["words"][r])]
-        else:
-            m.d.comb += dp.in_a.eq(stage["a"][r])
-        m.d.comb += dp.in_b.eq(stage["b"][n])
-        return dp
+    def _make_row(self):
+        return DotProductRow(arch="tc", variant=self._variant, config=self._config,
+                             cols=self._cols, acc_width=self._acc_width,
+                             hierarchy=self._hierarchy, names=self._names)

@@ -10,9 +10,9 @@ from golden.sparq import Config
 
 __all__ = ["TC_BUILDERS", "MAX_TILE"]
 
-#: Largest tile side (a tensor core is 4 x 4).  The array module is flat, so emission
-#: time grows faster than the cell count: 16 x 16 takes ~5 s, 32 x 32 ~30 s.
-MAX_TILE = 32
+#: Largest tile side (a tensor core is 4 x 4).  Rows and DP units are converted once and
+#: instantiated: 32 x 32 takes ~4 s.  C and D also limit rows x cols x acc_width (params.py).
+MAX_TILE = 64
 
 
 def _variant(args, arch: str, unit: str) -> str:

@@ -21,7 +21,8 @@ def array_names(arch: str, variant: str, config: Config | None, rows: int, cols:
     """The top's Verilog name and the module ``names`` the array instantiates."""
     from hdl.generate import module_name
     top = _name(f"{arch}_array", variant, config, f"{rows}x{cols}", f"acc{acc_width}")
-    names = {"dp": _name(f"{arch}_array_dp", variant, config, f"acc{acc_width}")}
+    names = {"dp": _name(f"{arch}_array_dp", variant, config, f"acc{acc_width}"),
+             "row": _name(f"{arch}_array_row", variant, config, f"c{cols}", f"acc{acc_width}")}
     if arch == "stc" and variant == "sparq":
         names["select"] = _name("stc_select", variant, config)
     elif variant == "sparq":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from golden.sparq import Config
 
-__all__ = ["check_acc_width", "check_config", "check_size", "check_variant", "check_names",
+__all__ = ["check_acc_width", "check_config", "check_size", "check_variant", "check_names", "check_tile_bits",
            "VARIANTS"]
 
 #: Dot-product unit variants: the 8b-8b baseline, the ideal 4-bit reference, SPARQ.
@@ -49,3 +49,16 @@ def check_names(hierarchy, names, required) -> dict:
         raise ValueError(f"names must give a module name for {', '.join(missing)} "
                          f"when a hierarchy is given, got {names!r}")
     return dict(names)
+
+
+#: Amaranth's limit on the width of one signal (a netlist value holds at most 2**16 bits).
+MAX_PORT_BITS = (1 << 16) - 1
+
+
+def check_tile_bits(rows: int, cols: int, acc_width: int) -> None:
+    """The C and D ports carry ``rows x cols x acc_width`` bits: refuse what Amaranth cannot."""
+    bits = rows * cols * acc_width
+    if bits > MAX_PORT_BITS:
+        raise ValueError(f"a {rows} x {cols} tile with acc_width {acc_width}: in_c and out_d "
+                         f"would be {bits} bits, more than the {MAX_PORT_BITS} one signal "
+                         f"can hold; use a smaller tile or accumulator")

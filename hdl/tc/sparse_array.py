@@ -5,13 +5,12 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import ACT_BITS
-from hdl.tc.dp_8b8b import BaselineDotProduct
-from hdl.tc.dp_sparq import SparqDotProduct
-from hdl.tc.group_select import POSITION_BITS
-from hdl.tc.grid import accumulate_grid
 from hdl.sa.stitch import place
-from hdl.tc.params import check_acc_width, check_config, check_names, check_size, check_variant
-from hdl.tc.sparse_select import SparseSelect, stc_k_step
+from hdl.tc.group_select import POSITION_BITS
+from hdl.tc.params import (check_acc_width, check_config, check_names, check_size,
+                            check_tile_bits, check_variant)
+from hdl.tc.row import DotProductRow
+from hdl.tc.sparse_select import stc_k_step
 
 __all__ = ["SparseTensorCore"]
 
@@ -19,14 +18,15 @@ __all__ = ["SparseTensorCore"]
 class SparseTensorCore(wiring.Component):
     """``D = A x B + C`` with 2:4 sparse B arriving compressed, K_STEP dense K a cycle.
 
-    Each cell ``(r, n)`` has a :class:`SparseSelect` (its selection muxes
+    Rows of cells (:class:`~hdl.tc.row.DotProductRow`); each cell ``(r, n)``
+    has a :class:`SparseSelect` (its selection muxes
     depend on column ``n``'s weight positions; for SPARQ also its own TRUs,
     SPARQ.md sections 5 and 7) and a DP unit whose output register
     accumulates ``D[r][n]``.  Skipping the zero weights doubles the dense K
     rate of the tensor core: ``"8b8b"`` consumes K_STEP = 8 dense K (4
     non-zero weights) a cycle, ``latency`` 1; ``"sparq"`` K_STEP = 16 (8
-    weight slots), ``latency`` 2 (values, C and control wait for the TRUs in
-    ``s1_*`` registers).  Protocol as :class:`hdl.tc.array.TensorCore`: a
+    weight slots), ``latency`` 2 (values, here once for all rows, C and
+    control, in the rows, wait for the TRUs in ``s1_*`` registers).  Protocol as :class:`hdl.tc.array.TensorCore`: a
     sweep over K is a run of ``in_valid`` steps marked ``in_first`` (loads
     ``in_c``) and ``in_last``; ``ceil(K / K_STEP)`` steps; D appears
     ``latency`` cycles after the last.
@@ -42,9 +42,10 @@ class SparseTensorCore(wiring.Component):
     acc_width : int
         Width of C and D (default 32).
     hierarchy : hdl.sa.stitch.Hierarchy or None
-        If given, the DP units and (SPARQ) the selection front ends become
-        ``Instance`` s of the modules ``names["dp"]`` and ``names["select"]``,
-        each converted once (see :func:`hdl.tc.emit.emit_array`).
+        If given, the rows, DP units and (SPARQ) the selection front ends
+        become ``Instance`` s of the modules ``names["row"]``, ``names["dp"]``
+        and ``names["select"]``, each converted once (see
+        :func:`hdl.tc.emit.emit_array`).
     names : dict or None
         Module names, required with ``hierarchy``.
 
@@ -68,11 +69,12 @@ class SparseTensorCore(wiring.Component):
                  hierarchy=None, names=None):
         self._variant = check_variant(variant, ("8b8b", "sparq"))
         self._hierarchy = hierarchy
-        self._names = check_names(hierarchy, names,
-                                  ("select", "dp") if variant == "sparq" else ("dp",))
+        self._names = check_names(hierarchy, names, ("row", "dp", "select")
+                                  if variant == "sparq" else ("row", "dp"))
         self._config = check_config(config) if variant == "sparq" else None
         self._rows, self._cols = check_size("rows", rows, 64), check_size("cols", cols, 64)
         self._acc_width = check_acc_width(acc_width)
+        check_tile_bits(rows, cols, acc_width)
         k = self.k_step
         tile = data.ArrayLayout(data.ArrayLayout(signed(acc_width), cols), rows)
         super().__init__({
@@ -102,36 +104,23 @@ class SparseTensorCore(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        stage = {"valid": self.in_valid, "first": self.in_first, "last": self.in_last,
-                 "c": self.in_c, "values": self.in_values}
-        if self._variant == "sparq":     # wait for the TRUs
-            for name in stage:
-                port = stage[name]
-                stage[name] = Signal.like(port, name=f"s1_{name}", reset_less=name != "valid")
-                m.d.sync += stage[name].eq(port)
-        dps = [[self._cell(m, r, n, stage) for n in range(self._cols)] for r in range(self._rows)]
-        accumulate_grid(m, dps, stage, self.out_valid, self.out_d)
+        values, valid, last = self.in_values, self.in_valid, self.in_last
+        if self._variant == "sparq":      # values wait for the TRUs once, for all rows
+            values = Signal.like(self.in_values, name="s1_values", reset_less=True)
+            valid, last = Signal(name="s1_valid"), Signal(name="s1_last", reset_less=True)
+            m.d.sync += [values.eq(self.in_values), valid.eq(self.in_valid),
+                         last.eq(self.in_last)]
+        for r in range(self._rows):
+            row = place(m, f"row_{r}", self._make_row, self._hierarchy, self._names.get("row"),
+                        connect={"in_valid": self.in_valid, "in_first": self.in_first,
+                                 "in_a": self.in_a[r], "in_b": values,
+                                 "in_values": self.in_values,
+                                 "in_positions": self.in_positions, "in_c": self.in_c[r]})
+            m.d.comb += self.out_d[r].eq(row.out_d)
+        m.d.sync += self.out_valid.eq(valid & last)
         return m
 
-    def _make_dp(self):
-        if self._variant == "sparq":
-            return SparqDotProduct(config=self._config, acc_width=self._acc_width)
-        return BaselineDotProduct(acc_width=self._acc_width)
-
-    def _cell(self, m, r, n, stage):
-        # The baseline's selection is combinational: a module without clk/rst, which
-        # hdl.sa.stitch.place cannot instantiate, so it stays inline.
-        sparq = self._variant == "sparq"
-        sel = place(m, f"select_r{r}_c{n}",
-                    lambda: SparseSelect(variant=self._variant, config=self._config),
-                    self._hierarchy if sparq else None, self._names.get("select"))
-        dp = place(m, f"dp_r{r}_c{n}", self._make_dp, self._hierarchy, self._names.get("dp"))
-        m.d.comb += [sel.in_valid.eq(self.in_valid), sel.in_a.eq(self.in_a[r]),
-                     sel.in_values.eq(self.in_values[n]),
-                     sel.in_positions.eq(self.in_positions[n])]
-        if self._variant == "sparq":
-            m.d.comb += dp.in_words.eq(sel.out_words)
-        else:
-            m.d.comb += dp.in_a.eq(sel.out_a)
-        m.d.comb += dp.in_b.eq(stage["values"][n])
-        return dp
+    def _make_row(self):
+        return DotProductRow(arch="stc", variant=self._variant, config=self._config,
+                             cols=self._cols, acc_width=self._acc_width,
+                             hierarchy=self._hierarchy, names=self._names)
