@@ -1,7 +1,10 @@
 """Tensor core (TC) and 2:4 sparse tensor core (STC) after Raihan et al., with SPARQ.
 
-Hierarchy: dot-product (DP) unit -> tensor-core array.  ``make_dp`` builds
-any DP variant by name (the synthesis flow uses it to compare areas).
+Hierarchy: dot-product (DP) unit (:mod:`~hdl.tc.dp_8b8b`, :mod:`~hdl.tc.dp_2x4b8b`,
+:mod:`~hdl.tc.dp_sparq`; STC cells add :mod:`~hdl.tc.sparse_select`) -> row
+(:mod:`~hdl.tc.row`) -> array (:mod:`~hdl.tc.array`, :mod:`~hdl.tc.sparse_array`);
+:mod:`~hdl.tc.emit` writes each distinct module once.  ``make_dp`` builds any DP
+variant by name (the synthesis flow uses it to compare areas).  See docs/tc.md.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from hdl.tc.dp_2x4b8b import Reference4bDotProduct
 from hdl.tc.dp_8b8b import BaselineDotProduct
 from hdl.tc.dp_sparq import SparqDotProduct
 from hdl.tc.params import VARIANTS, check_variant
+from hdl.tc.sparse_dp import SparseDotProduct
 
 __all__ = ["make_dp", "BaselineDotProduct", "Reference4bDotProduct", "SparqDotProduct",
-           "VARIANTS"]
+           "SparseDotProduct", "VARIANTS"]
 
 
 def make_dp(variant: str, config: Config | None = None, acc_width: int = 32) -> wiring.Component:
