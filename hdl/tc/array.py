@@ -21,11 +21,11 @@ class TensorCore(wiring.Component):
     A column of :class:`~hdl.tc.row.DotProductRow` s of dot-product units
     (Volta's tensor core is 4 x 4).  DP unit ``(r, n)`` takes row ``r`` of
     the A slice and column ``n`` of the B slice; its output register is the
-    accumulator of ``D[r][n]``.  A sweep over K
-    is a run of steps (``in_valid`` cycles), the first marked ``in_first``
-    (it loads ``in_c``) and the last ``in_last``; a step may be both.  Idle
-    cycles (``in_valid`` low) may separate steps; a new sweep may start
-    right after a ``in_last`` step.
+    accumulator of ``D[r][n]``.  A sweep over K is a run of steps
+    (``in_valid`` cycles), the first marked ``in_first`` (it loads
+    ``in_c``) and the last ``in_last``; a step may be both.  Idle cycles
+    (``in_valid`` low) may separate steps; a new sweep may start right after
+    an ``in_last`` step.
 
     ``"8b8b"``: baseline DP units, K_STEP = 4, ``latency`` 1.  ``"sparq"``:
     SPARQ DP units, K_STEP = 8; trim-and-round units on A, one per
