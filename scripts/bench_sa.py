@@ -44,30 +44,50 @@ open(sys.argv[2], "w").write(convert(array, "flat"))
 """
 
 
-def measured(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+#: The flat conversion grows by about 1 GB a minute: stop it at these limits
+#: (the machine is shared) and report lower bounds.
+FLAT_LIMIT_S, FLAT_LIMIT_MB = 240, 6000
+
+
+def _limit_memory(mb: int):
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+
+
+def measured(cmd: list[str], timeout: float | None = None,
+             memory_mb: int | None = None) -> tuple[float, float, bool]:
+    """Wall seconds, peak resident MB and completion of a child process."""
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    try:
+        done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=timeout,
+                              preexec_fn=_limit_memory(memory_mb) if memory_mb else None
+                              ).returncode == 0
+    except subprocess.TimeoutExpired:
+        done = False
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the largest child so far: run the small one first.
-    return wall, max(peak, before) / 1024
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done
 
 
 def emission(size: int, flat: bool) -> None:
     with tempfile.TemporaryDirectory() as out:
         hier = measured([sys.executable, "-m", "hdl.generate", "--opts", "5", "--rows", str(size),
                          "-o", out])
+        if not hier[2]:
+            raise SystemExit("the hierarchical emission failed")
         print(f"emission {size}x{size} hierarchical: {hier[0]:6.2f} s {hier[1]:7.0f} MB "
               f"(target <= {TARGET_S:.0f} s, <= {TARGET_MB:.0f} MB: "
               f"{'met' if hier[0] <= TARGET_S and hier[1] <= TARGET_MB else 'NOT met'})")
         if not flat:
             return
-        flat_t = measured([sys.executable, "-c", FLAT, str(size), f"{out}/flat.v"])
-        print(f"emission {size}x{size} flat:         {flat_t[0]:6.2f} s {flat_t[1]:7.0f} MB")
-        print(f"ratio flat / hierarchical:     {flat_t[0] / hier[0]:6.1f} x time, "
-              f"{flat_t[1] / hier[1]:5.1f} x memory")
+        flat_t = measured([sys.executable, "-c", FLAT, str(size), f"{out}/flat.v"],
+                          timeout=FLAT_LIMIT_S, memory_mb=FLAT_LIMIT_MB)
+        more = "" if flat_t[2] else ">"
+        note = "" if flat_t[2] else f" (stopped at the {FLAT_LIMIT_S} s / {FLAT_LIMIT_MB} MB limit)"
+        print(f"emission {size}x{size} flat:        {more}{flat_t[0]:6.2f} s {more}{flat_t[1]:7.0f} MB"
+              f"{note}")
+        print(f"ratio flat / hierarchical:    {more}{flat_t[0] / hier[0]:6.1f} x time, "
+              f"{more}{flat_t[1] / hier[1]:5.1f} x memory")
 
 
 def simulation(sim: str, size: int, tiles: list) -> None:
