@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,19 @@ TILES = [[7, 0.0], [8, 0.5], [5, 0.9], [12, 0.0], [1, 0.5], [10, 0.9]]
 
 
 def write_files(files: dict[str, str]) -> list[Path]:
-    """Emitted modules into build/verif/rtl, each file rewritten only on change."""
+    """Emitted modules into build/verif/rtl, each file rewritten only on change.
+
+    Designs share modules (PEs, delays), and pytest-xdist workers may write the
+    same file at once: each writes its own temporary file and renames it, so a
+    reader always sees a whole file.
+    """
     out = BUILD / "rtl"
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, text in sorted(files.items()):
         path = out / name
         if not path.exists() or path.read_text() != text:
-            tmp = path.with_suffix(".v.tmp")
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_text(text)
             tmp.replace(path)
         paths.append(path)
@@ -53,9 +59,10 @@ def verilator_setup(files: dict[str, str], top: str, tiles: int) -> tuple[dict, 
     return {**files, f"{top}.vlt": text}, args
 
 
-def run_array(sim, variant, cfg, rows, cols, tiles=TILES, acc_width=32, tru=True, seed=1):
+def run_array(sim, variant, cfg, rows, cols, tiles=TILES, acc_width=32, tru=True, seed=1,
+              tile=32):
     top, files, array = emit_array(variant, cfg, rows=rows, cols=cols, acc_width=acc_width,
-                                   tru=tru)
+                                   tru=tru, tile=tile)
     build_args = ()
     if sim == "verilator":
         files, build_args = verilator_setup(files, top, array.tiles)
@@ -77,6 +84,12 @@ def test_sizes_5opt(rows, cols, sim):
         pytest.skip("Verilator builds cost 10-40 s each: 3x5 and 16x16 cover it, "
                     "Icarus runs all sizes")
     run_array(sim, "sparq", Config.preset(5), rows, cols, seed=rows * 100 + cols)
+
+
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_uneven_tile_grid(sim):
+    """5x7 in tiles of up to 2x2: full, edge and corner tiles, as a 128x128 of 33x33 would be."""
+    run_array(sim, "sparq", Config.preset(4), 5, 7, seed=57, tile=2)
 
 
 @pytest.mark.parametrize("rounding", [True, False], ids=["round", "trim"])

@@ -23,11 +23,12 @@ def pe_name(variant: str, config: Config | None, acc_width: int) -> str:
 
 
 def array_names(variant: str, config: Config | None, rows: int, cols: int, acc_width: int,
-                tru: bool = True) -> tuple[str, dict]:
+                tru: bool = True, tile: int = 32) -> tuple[str, dict]:
     """The top's Verilog name and the ``names`` the array instantiates."""
     from hdl.generate import module_name
-    packed = ["packed"] if variant == "sparq" and not tru else []
-    top = _name("sa_array", variant, config, f"{rows}x{cols}", f"acc{acc_width}", *packed)
+    extra = (["packed"] if variant == "sparq" and not tru else []) + \
+        ([f"tile{tile}"] if tile != 32 else [])
+    top = _name("sa_array", variant, config, f"{rows}x{cols}", f"acc{acc_width}", *extra)
     return top, {
         "pe": pe_name(variant, config, acc_width),
         "row": lambda c: _name("sa_row", variant, config, f"c{c}", f"acc{acc_width}"),
@@ -47,10 +48,11 @@ def emit_pe(variant: str, config: Config | None = None, acc_width: int = 32):
 
 
 def emit_array(variant: str, config: Config | None = None, *, rows: int, cols: int,
-               acc_width: int = 32, tru: bool = True):
+               acc_width: int = 32, tru: bool = True, tile: int = 32):
     """``(top, {file name: Verilog}, array)``: each distinct module converted once."""
     hierarchy = Hierarchy()
-    top, names = array_names(variant, config, rows, cols, acc_width, tru)
+    top, names = array_names(variant, config, rows, cols, acc_width, tru, tile)
     array = SystolicArray(variant=variant, config=config, rows=rows, cols=cols,
-                          acc_width=acc_width, tru=tru, hierarchy=hierarchy, names=names)
+                          acc_width=acc_width, tru=tru, tile=tile, hierarchy=hierarchy,
+                          names=names)
     return top, {f"{mod}.v": text for mod, text in hierarchy.convert(array, top).items()}, array
