@@ -55,6 +55,8 @@ area: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench_golden.py
+	@scripts/system-packages.sh sim
+	$(PY) scripts/bench_sa.py --quick
 
 clean:
 	rm -rf build .pytest_cache

@@ -71,7 +71,7 @@ def emit(component, name: str, directory: Path | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.v"
     if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(".v.tmp")
+        tmp = path.with_suffix(f".v.{os.getpid()}.tmp")    # xdist workers may race here
         tmp.write_text(text)
         tmp.replace(path)
     return path

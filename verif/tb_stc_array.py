@@ -9,10 +9,9 @@ import cocotb
 import numpy as np
 
 from golden.sparq import compress_2to4, matmul, wrap
-from verif.bench import scoreboard
 from verif.harness import bench_args
-from verif.tb_tc_common import (activations, check_latency, config_of, pack, run_sweeps,
-                                sparse_2to4, sweep, tile_c)
+from verif.tb_tc_common import (activations, check_random_tiles, pack, sparse_2to4,
+                                tile_c)
 
 
 def tiles(rng, args, count):
@@ -43,17 +42,7 @@ def model(a, w, c, cfg, acc_width):
 @cocotb.test()
 async def random_tiles(dut):
     args = bench_args()
-    cfg, acc, ks = config_of(args), args["acc_width"], args["k_step"]
-    rng = np.random.default_rng(args["seed"])
-    sets = list(tiles(rng, args, args["tiles"]))
-    transactions = [tx for a, w, c in sets
-                    for tx in sweep(steps_of(a, w, c, ks, acc), rng, idle_rate=0.2)]
-    m, n = args["rows"], args["cols"]
-    garbage = {"in_a": 8 * ks * m, "in_values": 4 * ks * n, "in_positions": ks * n,
-               "in_c": acc * m * n}
-    driver, monitor = await run_sweeps(dut, transactions, garbage, args["latency"], acc, m, n, rng)
-
-    expected = [model(a, w, c, cfg, acc).tolist() for a, w, c in sets]
-    actual = [d.tolist() for _, d in monitor.seen]
-    scoreboard(expected, actual, lambda i: f"tile {i}: K = {sets[i][0].shape[1]}")
-    check_latency(driver, monitor, args["latency"])
+    ks, acc, m, n = args["k_step"], args["acc_width"], args["rows"], args["cols"]
+    await check_random_tiles(dut, args, tiles, steps_of, model,
+                             garbage={"in_a": 8 * ks * m, "in_values": 4 * ks * n,
+                                      "in_positions": ks * n, "in_c": acc * m * n})

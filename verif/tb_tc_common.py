@@ -10,7 +10,7 @@ import cocotb
 import numpy as np
 
 from golden.sparq import Config, wrap
-from verif.bench import Driver, Monitor, start_clock_and_reset
+from verif.bench import Driver, Monitor, scoreboard, start_clock_and_reset
 
 
 def config_of(args) -> Config | None:
@@ -135,3 +135,24 @@ def array_sources(arch: str, variant: str, cfg, rows: int, cols: int, acc_width:
     cls = TensorCore if arch == "tc" else SparseTensorCore
     array = cls(variant=variant, config=cfg, rows=rows, cols=cols, acc_width=acc_width)
     return top + "_flat", [emit(array, top + "_flat")], array
+
+
+async def check_random_tiles(dut, args, tiles, steps_of, model, garbage: dict) -> None:
+    """Drive random operand sets as back-to-back sweeps and score D against ``model``.
+
+    ``tiles(rng, args, count)`` yields (A, B, C); ``steps_of(a, b, c, k_step,
+    acc_width)`` gives each step's port values; ``model(a, b, c, cfg, acc)`` is
+    the golden D; ``garbage`` gives the width of each input written on idle cycles.
+    """
+    cfg, acc, ks = config_of(args), args["acc_width"], args["k_step"]
+    rng = np.random.default_rng(args["seed"])
+    sets = list(tiles(rng, args, args["tiles"]))
+    transactions = [tx for a, b, c in sets
+                    for tx in sweep(steps_of(a, b, c, ks, acc), rng, idle_rate=0.2)]
+    m, n = args["rows"], args["cols"]
+    driver, monitor = await run_sweeps(dut, transactions, garbage, args["latency"], acc, m, n, rng)
+
+    expected = [model(a, b, c, cfg, acc).tolist() for a, b, c in sets]
+    actual = [d.tolist() for _, d in monitor.seen]
+    scoreboard(expected, actual, lambda i: f"tile {i}: K = {sets[i][0].shape[1]}")
+    check_latency(driver, monitor, args["latency"])

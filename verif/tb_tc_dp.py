@@ -72,7 +72,7 @@ def model(a, w, c, words, args, cfg):
 @cocotb.test()
 async def random_operands(dut):
     args = bench_args()
-    cfg, acc = config_of(args), args["acc_width"]
+    cfg = config_of(args)
     rng = np.random.default_rng(args["seed"])
     sets = list(operand_sets(rng, args, cfg, args["count"]))
     transactions = []

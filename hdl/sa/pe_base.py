@@ -86,16 +86,14 @@ class SystolicPE(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         acc = self._acc_width
-        mul_products = self.products(m)
-        m.submodules.adder = adder = AdderTree(count=len(mul_products) + 1, in_bits=acc,
-                                               out_bits=acc)
         acc_psum = Signal(signed(acc))
         acc_result = Signal(signed(acc))
-        # Products are at most 17 bits; truncating them to a narrower accumulator
-        # is the same wrap modulo 2**acc_width.
-        for i, product in enumerate(mul_products):
-            m.d.comb += adder.operands[i].eq(product)
-        m.d.comb += adder.operands[-1].eq(Mux(self.in_ctl.first, 0, acc_psum))
+        operands = self.products(m) + [Mux(self.in_ctl.first, 0, acc_psum)]
+        # Each product enters the tree at its own width; the sum wraps at acc_width.
+        m.submodules.adder = adder = AdderTree(count=len(operands),
+                                               in_bits=[len(op) for op in operands],
+                                               out_bits=acc)
+        m.d.comb += [adder.operands[i].eq(op) for i, op in enumerate(operands)]
 
         with m.If(self.in_ctl.valid):
             m.d.sync += acc_psum.eq(adder.total)

@@ -8,14 +8,14 @@ from golden.sparq import ACT_BITS
 from hdl.sa.stitch import place
 from hdl.tc.dp_8b8b import BaselineDotProduct
 from hdl.tc.dp_sparq import SparqDotProduct
-from hdl.tc.params import (check_acc_width, check_config, check_names, check_size,
+from hdl.tc.params import (SweepTiming, check_acc_width, check_config, check_names, check_size,
                             check_tile_bits, check_variant)
 from hdl.tc.row import DotProductRow
 
 __all__ = ["TensorCore"]
 
 
-class TensorCore(wiring.Component):
+class TensorCore(SweepTiming, wiring.Component):
     """``D = A x B + C`` for a ``rows x cols`` output tile, K_STEP of K a cycle.
 
     A column of :class:`~hdl.tc.row.DotProductRow` s of dot-product units
@@ -97,15 +97,6 @@ class TensorCore(wiring.Component):
     def k_step(self) -> int:
         """Dense K elements consumed per step (per cycle)."""
         return SparqDotProduct.K_STEP if self._variant == "sparq" else BaselineDotProduct.K_STEP
-
-    @property
-    def latency(self) -> int:
-        """Cycles from the ``in_last`` step to ``out_valid``."""
-        return 2 if self._variant == "sparq" else 1
-
-    def cycles(self, k: int) -> int:
-        """Cycles from the first step of a K-long sweep to its ``out_valid``, no idles."""
-        return -(-k // self.k_step) - 1 + self.latency
 
     def elaborate(self, platform):
         m = Module()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from golden.sparq import Config
 
 __all__ = ["check_acc_width", "check_config", "check_size", "check_variant", "check_names", "check_tile_bits",
-           "VARIANTS"]
+           "VARIANTS", "SweepTiming"]
 
 #: Dot-product unit variants: the 8b-8b baseline, the ideal 4-bit reference, SPARQ.
 VARIANTS = ("8b8b", "2x4b8b", "sparq")
@@ -62,3 +62,20 @@ def check_tile_bits(rows: int, cols: int, acc_width: int) -> None:
         raise ValueError(f"a {rows} x {cols} tile with acc_width {acc_width}: in_c and out_d "
                          f"would be {bits} bits, more than the {MAX_PORT_BITS} one signal "
                          f"can hold; use a smaller tile or accumulator")
+
+
+class SweepTiming:
+    """Latency and cycle count of a tensor core; the class supplies ``k_step`` and ``_variant``.
+
+    SPARQ arrays spend one more cycle in the trim-and-round units before the
+    dot-product units.
+    """
+
+    @property
+    def latency(self) -> int:
+        """Cycles from the ``in_last`` step to ``out_valid``."""
+        return 2 if self._variant == "sparq" else 1
+
+    def cycles(self, k: int) -> int:
+        """Cycles from the first step of a K-long sweep to its ``out_valid``, no idles."""
+        return -(-k // self.k_step) - 1 + self.latency

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from golden.sparq import ACT_BITS
 from hdl.sa.stitch import place
 from hdl.tc.group_select import POSITION_BITS
-from hdl.tc.params import (check_acc_width, check_config, check_names, check_size,
+from hdl.tc.params import (SweepTiming, check_acc_width, check_config, check_names, check_size,
                             check_tile_bits, check_variant)
 from hdl.tc.row import DotProductRow
 from hdl.tc.sparse_select import stc_k_step
@@ -15,7 +15,7 @@ from hdl.tc.sparse_select import stc_k_step
 __all__ = ["SparseTensorCore"]
 
 
-class SparseTensorCore(wiring.Component):
+class SparseTensorCore(SweepTiming, wiring.Component):
     """``D = A x B + C`` with 2:4 sparse B arriving compressed, K_STEP dense K a cycle.
 
     Rows of cells (:class:`~hdl.tc.row.DotProductRow`); each cell ``(r, n)``
@@ -92,15 +92,6 @@ class SparseTensorCore(wiring.Component):
     def k_step(self) -> int:
         """Dense K elements consumed per step (per cycle)."""
         return stc_k_step(self._variant)
-
-    @property
-    def latency(self) -> int:
-        """Cycles from the ``in_last`` step to ``out_valid``."""
-        return 2 if self._variant == "sparq" else 1
-
-    def cycles(self, k: int) -> int:
-        """Cycles from the first step of a K-long sweep to its ``out_valid``, no idles."""
-        return -(-k // self.k_step) - 1 + self.latency
 
     def elaborate(self, platform):
         m = Module()
