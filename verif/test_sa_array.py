@@ -76,13 +76,13 @@ def run_array(sim, variant, cfg, rows, cols, tiles=TILES, acc_width=32, tru=True
     return array
 
 
-@pytest.mark.parametrize("sim", SIMULATORS)
-@pytest.mark.parametrize("rows,cols", [(1, 1), (1, 4), (3, 5), (4, 4), (8, 8), (16, 16)],
-                         ids=lambda v: str(v))
+SIZES = [(1, 1), (1, 4), (3, 5), (4, 4), (8, 8), (16, 16)]
+#: Icarus runs every size; Verilator builds cost 10-40 s each, so it runs two shapes.
+SIZE_CASES = [(r, c, "icarus") for r, c in SIZES] + [(3, 5, "verilator"), (16, 16, "verilator")]
+
+
+@pytest.mark.parametrize("rows,cols,sim", SIZE_CASES, ids=lambda v: str(v))
 def test_sizes_5opt(rows, cols, sim):
-    if sim == "verilator" and (rows, cols) not in [(3, 5), (16, 16)]:
-        pytest.skip("Verilator builds cost 10-40 s each: 3x5 and 16x16 cover it, "
-                    "Icarus runs all sizes")
     run_array(sim, "sparq", Config.preset(5), rows, cols, seed=rows * 100 + cols)
 
 
@@ -98,11 +98,12 @@ def test_presets_icarus(opts, rounding):
     run_array("icarus", "sparq", Config.preset(opts, rounding=rounding), 3, 4, seed=opts)
 
 
-@pytest.mark.parametrize("sim", SIMULATORS)
-@pytest.mark.parametrize("variant", ["8b8b", "2x4b8b", "sysmt"])
+#: Icarus runs every baseline; Verilator runs the 8b-8b array (builds are costly).
+BASELINE_CASES = [(v, "icarus") for v in ("8b8b", "2x4b8b", "sysmt")] + [("8b8b", "verilator")]
+
+
+@pytest.mark.parametrize("variant,sim", BASELINE_CASES)
 def test_baselines(variant, sim):
-    if sim == "verilator" and variant != "8b8b":
-        pytest.skip("Verilator builds are costly: the 8b-8b array covers it, Icarus runs all")
     run_array(sim, variant, None, 4, 3, seed=7)
 
 
