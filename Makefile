@@ -56,7 +56,7 @@ area: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/bench_golden.py
 	@scripts/system-packages.sh sim
-	$(PY) scripts/bench_sa.py --quick
+	$(PY) scripts/bench_sa.py
 
 clean:
 	rm -rf build .pytest_cache
