@@ -6,6 +6,8 @@ from amaranth import Module, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hdl.checks import check_int
+
 __all__ = ["AdderTree"]
 
 
@@ -40,13 +42,13 @@ class AdderTree(wiring.Component):
     """
 
     def __init__(self, *, count, in_bits, out_bits):
-        _check_int("count", count, 2, 64)
-        _check_int("out_bits", out_bits, 2, 64)
+        check_int("count", count, 2, 64)
+        check_int("out_bits", out_bits, 2, 64)
         widths = [in_bits] * count if isinstance(in_bits, numbers.Integral) else list(in_bits)
         if len(widths) != count:
             raise ValueError(f"in_bits has {len(widths)} widths for {count} operands")
         for w in widths:
-            _check_int("in_bits", w, 2, 64)
+            check_int("in_bits", w, 2, 64)
         self._widths = tuple(int(w) for w in widths)
         super().__init__({
             "operands": In(data.ArrayLayout(signed(max(self._widths)), count)),
@@ -64,7 +66,3 @@ class AdderTree(wiring.Component):
         m.d.comb += self.total.eq(sum(terms[1:], terms[0]))
         return m
 
-
-def _check_int(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an int in {lo}..{hi}, got {value!r}")

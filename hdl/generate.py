@@ -1,98 +1,35 @@
-"""Command-line generator: ``python -m hdl.generate --help``.
+"""Command-line generator: ``python -m hdl.generate --help`` (or ``sparq-generate``).
 
-Each ``(arch, unit)`` pair has a builder that returns an :class:`Emission`:
-Verilog files by name, the top module and a manifest.  Output is written to a
-temporary folder inside the output folder and moved into place file by file,
-the manifest last, so a failed run never leaves a half-written file.
+Parses the options, validates them against the :class:`~hdl.emit.target.Target`
+of the chosen ``(arch, unit)`` in one place (:func:`request_from_args`), checks
+the output folder, and dispatches to the target's builder; the emission is
+written all or nothing (:func:`hdl.emit.writer.write`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
 import sys
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from amaranth import Shape
-from amaranth.back import verilog
-from amaranth.lib import data, wiring
 
 from golden.sparq import PRESETS, Config
+from hdl import build as shared_build
+from hdl.emit.target import OPTIONS, Request, Target
+from hdl.emit.writer import check_output, write
+from hdl.sa import build as sa_build
+from hdl.tc import build as tc_build
 
-__all__ = ["Emission", "BUILDERS", "module_name", "ports_of", "convert", "main"]
+__all__ = ["TARGETS", "parser", "request_from_args", "main"]
 
-ARCHS = ("sa", "tc", "stc")
-UNITS = ("tru", "pe", "dp", "array")
-BASELINES = ("8b8b", "2x4b8b", "sysmt")
+#: Every (arch, unit) the generator emits.
+TARGETS: dict[tuple[str, str], Target] = {
+    (t.arch, t.unit): t for t in shared_build.TARGETS + sa_build.TARGETS + tc_build.TARGETS}
+ARCHS = tuple(dict.fromkeys(arch for arch, _ in TARGETS))
+UNITS = tuple(dict.fromkeys(unit for _, unit in TARGETS))
+BASELINES = tuple(dict.fromkeys(v for t in TARGETS.values() for v in t.variants if v != "sparq"))
+FLAGS = {"rows": "--rows", "cols": "--cols", "acc_width": "--acc-width", "input": "--input",
+         "rounding": "--no-round"}
+DEFAULT_PRESET = 5
 
-
-def module_name(unit: str, cfg: Config | None = None, *parts) -> str:
-    """A Verilog-safe module name such as ``sparq_tru_5opt`` or ``sparq_pe_3opt_trim``."""
-    words = ["sparq", unit] + ([cfg.name] if cfg is not None else []) + [str(p) for p in parts]
-    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(words))
-
-
-def convert(component, name: str) -> str:
-    """Deterministic Verilog of one component (no source locations)."""
-    return verilog.convert(component, name=name, emit_src=False)
-
-
-def ports_of(component: wiring.Component) -> list[dict]:
-    """The Verilog ports of a component: name, direction and width."""
-    ports = [{"name": "clk", "dir": "in", "width": 1}, {"name": "rst", "dir": "in", "width": 1}]
-    for path, member in component.signature.members.flatten():
-        if not member.is_port:
-            continue
-        shape = member.shape
-        width = data.Layout.cast(shape).size if isinstance(shape, data.Layout) \
-            else Shape.cast(shape).width
-        ports.append({"name": "__".join(map(str, path)),
-                      "dir": "in" if member.flow == wiring.In else "out", "width": width})
-    return ports
-
-
-@dataclass
-class Emission:
-    """What a builder produces: Verilog text per file name, the top and its manifest."""
-
-    top: str
-    files: dict[str, str]
-    manifest: dict = field(default_factory=dict)
-
-
-def _config_manifest(cfg: Config | None) -> dict | None:
-    if cfg is None:
-        return None
-    return {"name": cfg.name, "bits": cfg.bits, "shifts": list(cfg.shifts),
-            "rounding": cfg.rounding, "word_width": cfg.word_width}
-
-
-def _build_tru(args, cfg: Config) -> Emission:
-    from hdl.tru import TrimRoundUnit
-    unit = TrimRoundUnit(config=cfg)
-    name = module_name("tru", cfg)
-    return Emission(name, {f"{name}.v": convert(unit, name)},
-                    {"ports": ports_of(unit), "latency": unit.latency})
-
-
-#: (arch, unit) -> builder(args, cfg) -> Emission.  The TRU is the same for every arch.
-BUILDERS: dict[tuple[str, str], Callable] = {(arch, "tru"): _build_tru for arch in ARCHS}
-
-from hdl.tc.cli import TC_BUILDERS  # noqa: E402  (tensor core; imports this module lazily)
-
-BUILDERS.update(TC_BUILDERS)
-
-from hdl.sa.cli import SA_BUILDERS  # noqa: E402  (systolic array; imports this module lazily)
-
-BUILDERS.update(SA_BUILDERS)
-
-
-# ------------------------------------------------------------------------------ CLI
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
@@ -120,87 +57,150 @@ def _shift_list(text):
             f"--shifts must be comma-separated integers such as 0,2,4, got {text!r}") from None
 
 
+def _targets_help() -> str:
+    lines = ["targets (--arch, --unit: what it is; --baseline values):"]
+    for (arch, unit), t in TARGETS.items():
+        baselines = ", ".join(v for v in t.variants if v != "sparq") or "none"
+        lines.append(f"  {arch:4} {unit:6} {t.summary}; baselines: {baselines}")
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m hdl.generate",
-                description="Generate SPARQ hardware as Verilog, with a JSON manifest.")
+                description="Generate SPARQ hardware as Verilog, with a JSON manifest.",
+                epilog=_targets_help() + "\n\nCustom configurations (--bits/--shifts): S must "
+                       "hold 0 and 8-bits and, for every lone-value placement t in "
+                       "0..8-2*bits, both t and t+bits; so for --bits 2 and 3 the only legal "
+                       "set is the full one (the 7opt and 6opt presets) and custom sets exist "
+                       "for --bits 4 only (e.g. 0,1,4).",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=ARCHS, default="sa",
                    help="sa: systolic array, tc: tensor core, stc: 2:4 sparse tensor core "
                         "(default sa)")
     p.add_argument("--unit", choices=UNITS, default=None,
-                   help="what to emit (default: array where the arch has one, else tru)")
+                   help="what to emit (default: array)")
     p.add_argument("--opts", type=_int_in(min(PRESETS), max(PRESETS), "--opts"), default=None,
-                   help=f"SPARQ preset {min(PRESETS)}..{max(PRESETS)} (default 5)")
+                   help=f"SPARQ preset {min(PRESETS)}..{max(PRESETS)} "
+                        f"(default {DEFAULT_PRESET})")
     p.add_argument("--bits", type=_int_in(2, 4, "--bits"), default=None,
                    help="custom configuration: data bits per slot (with --shifts)")
     p.add_argument("--shifts", type=_shift_list, default=None,
-                   help="custom configuration: allowed window shifts, e.g. 0,2,4")
-    p.add_argument("--no-round", dest="rounding", action="store_false",
-                   help="trim without rounding (the paper's 'Trim')")
+                   help="custom configuration: allowed window shifts, e.g. 0,1,4")
+    p.add_argument("--no-round", dest="rounding", action="store_const", const=False,
+                   default=None, help="trim without rounding (the paper's 'Trim'); only for "
+                                      "designs with trim-and-round units")
     p.add_argument("--baseline", choices=BASELINES, default=None,
                    help="emit a baseline design instead of SPARQ")
     p.add_argument("--rows", type=_int_in(1, 1024, "--rows"), default=None,
                    help="array rows (default 4)")
     p.add_argument("--cols", type=_int_in(1, 1024, "--cols"), default=None,
                    help="array columns (default: --rows)")
-    p.add_argument("--acc-width", type=_int_in(8, 64, "--acc-width"), default=32,
+    p.add_argument("--acc-width", type=_int_in(8, 64, "--acc-width"), default=None,
                    help="accumulator width in bits (default 32)")
-    p.add_argument("-o", "--output", type=Path, default=Path("build"),
+    p.add_argument("--input", choices=("raw", "packed"), default=None,
+                   help="SA array: raw activation codes (default; SPARQ trims and rounds at "
+                        "the west edge) or packed pair words from your own TRUs")
+    p.add_argument("-o", "--output", default="build",
                    help="output folder (default build/)")
     return p
 
 
-def config_from_args(args) -> Config | None:
-    """The configuration the options name; ``None`` for a baseline without one."""
+def _where(target: Target) -> str:
+    return f"--arch {target.arch} --unit {target.unit}"
+
+
+def _config(args, variant: str, target: Target) -> Config | None:
+    """The configuration the options name; refuses SPARQ options given to a baseline."""
+    given = [flag for flag, value in (("--opts", args.opts), ("--bits", args.bits),
+                                       ("--shifts", args.shifts)) if value is not None]
+    if variant != "sparq":
+        if given or args.rounding is not None:
+            flags = ", ".join(given + (["--no-round"] if args.rounding is not None else []))
+            raise ValueError(f"--baseline {variant} takes no SPARQ configuration (got {flags})")
+        return None
     if (args.bits is None) != (args.shifts is None):
         raise ValueError("--bits and --shifts go together (a custom configuration needs both)")
+    rounding = args.rounding is None
     if args.bits is not None:
         if args.opts is not None:
             raise ValueError("give either --opts or --bits/--shifts, not both")
-        return Config(args.bits, args.shifts, args.rounding)
-    return Config.preset(args.opts if args.opts is not None else 5, rounding=args.rounding)
+        return Config(args.bits, args.shifts, rounding)
+    return Config.preset(args.opts if args.opts is not None else DEFAULT_PRESET,
+                         rounding=rounding)
 
 
-def default_unit(arch: str) -> str:
-    return "array" if (arch, "array") in BUILDERS else "tru"
+def request_from_args(args) -> Request:
+    """The one validation of option combinations, for every arch and unit."""
+    unit = args.unit or "array"
+    target = TARGETS.get((args.arch, unit))
+    if target is None:
+        units = [u for a, u in TARGETS if a == args.arch]
+        raise ValueError(f"--unit {unit} is not available for --arch {args.arch}; "
+                         f"allowed: {', '.join(units)}")
+    variant = args.baseline or "sparq"
+    if variant not in target.variants:
+        allowed = [v for v in target.variants if v != "sparq"] or ["none"]
+        raise ValueError(f"--baseline {variant} is not available for {_where(target)}; "
+                         f"allowed: {', '.join(allowed)}")
+    for option in OPTIONS:
+        if option != "rounding" and getattr(args, option) is not None \
+                and option not in target.options:
+            raise ValueError(f"{FLAGS[option]} does not apply to {_where(target)}")
+    config = _config(args, variant, target)
+    rows = cols = None
+    if "rows" in target.options:
+        rows = target.default_side if args.rows is None else args.rows
+        cols = rows if args.cols is None else args.cols
+        for flag, value in (("--rows", rows), ("--cols", cols)):
+            if target.max_side is not None and value > target.max_side:
+                raise ValueError(f"{flag} must be in 1..{target.max_side} for {_where(target)}, "
+                                 f"got {value}")
+    request = Request(
+        arch=args.arch, unit=unit, variant=variant, config=config, rows=rows, cols=cols,
+        acc_width=(32 if args.acc_width is None else args.acc_width)
+        if "acc_width" in target.options else None,
+        input=(args.input or "raw") if "input" in target.options else None)
+    if args.input == "packed" and variant != "sparq":
+        raise ValueError(f"--input packed needs PEs that take pair words (SPARQ), "
+                         f"not --baseline {variant}")
+    if args.rounding is not None and not target.has_tru(request):
+        raise ValueError(f"--no-round does not apply to {_where(target)}"
+                         + (" --input packed" if request.input == "packed" else "")
+                         + ": it takes packed pair words; rounding happens in the "
+                           "trim-and-round units")
+    return request
 
 
-def write(emission: Emission, out: Path) -> list[Path]:
-    """Write the files and ``<top>.json`` atomically into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = dict(emission.manifest, top=emission.top, files=sorted(emission.files))
-    staged = dict(emission.files)
-    staged[f"{emission.top}.json"] = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    written = []
-    with tempfile.TemporaryDirectory(dir=out, prefix=".staging-") as tmp:
-        for name, text in staged.items():
-            (Path(tmp) / name).write_text(text)
-        for name in staged:                   # manifest last: it lists complete files only
-            os.replace(Path(tmp) / name, out / name)
-            written.append(out / name)
-    return written
+def _argv(argv: list[str]) -> list[str]:
+    """``--shifts -1,0,4`` as ``--shifts=-1,0,4``: argparse takes ``-1,0,4`` for an option."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--shifts" and i + 1 < len(argv) and argv[i + 1][:1] == "-" \
+                and argv[i + 1][1:2].isdigit():
+            out.append(f"--shifts={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
 
 
 def main(argv=None) -> int:
     p = parser()
-    args = p.parse_args(argv)
-    unit = args.unit or default_unit(args.arch)
-    builder = BUILDERS.get((args.arch, unit))
-    if builder is None:
-        units = sorted(u for a, u in BUILDERS if a == args.arch)
-        p.error(f"--unit {unit} is not available for --arch {args.arch}; "
-                f"allowed: {', '.join(units)}")
     try:
-        cfg = config_from_args(args)
-        emission = builder(args, cfg)
-    except (ValueError, TypeError) as e:
-        p.error(str(e))
-    emission.manifest.setdefault("arch", args.arch)
-    emission.manifest.setdefault("unit", unit)
-    emission.manifest.setdefault("config", _config_manifest(cfg))
-    try:
-        written = write(emission, args.output)
-    except OSError as e:
-        p.exit(2, f"{p.prog}: error: cannot write to {args.output}: {e.strerror}\n")
+        args = p.parse_args(_argv(list(sys.argv[1:] if argv is None else argv)))
+        try:
+            request = request_from_args(args)
+            out = check_output(args.output)
+            emission = TARGETS[request.arch, request.unit].build(request)
+        except (ValueError, TypeError) as e:
+            p.error(str(e))
+        try:
+            written = write(emission, out)
+        except OSError as e:
+            p.exit(2, f"{p.prog}: error: cannot write to {out}: {e.strerror or e}\n")
+    except KeyboardInterrupt:
+        p.exit(130, f"{p.prog}: interrupted; nothing was written\n")
     for path in written:
         print(path)
     return 0

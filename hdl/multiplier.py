@@ -4,6 +4,8 @@ from amaranth import Module, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hdl.checks import check_int
+
 __all__ = ["Multiplier"]
 
 
@@ -29,9 +31,8 @@ class Multiplier(wiring.Component):
     """
 
     def __init__(self, *, a_bits, b_bits):
-        for name, value, lo in (("a_bits", a_bits, 1), ("b_bits", b_bits, 2)):
-            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= 16:
-                raise ValueError(f"{name} must be an int in {lo}..16, got {value!r}")
+        check_int("a_bits", a_bits, 1, 16)
+        check_int("b_bits", b_bits, 2, 16)
         super().__init__({
             "a": In(unsigned(a_bits)),
             "b": In(signed(b_bits)),

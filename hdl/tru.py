@@ -4,8 +4,10 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.sparq import Config
+from hdl.checks import check_config
+from hdl.emit.naming import module_name
 from hdl.layouts import ActPair, PairWord
+from hdl.slots import fill_word
 from hdl.window import Window
 
 __all__ = ["TrimRoundUnit"]
@@ -39,9 +41,7 @@ class TrimRoundUnit(wiring.Component):
     """
 
     def __init__(self, *, config):
-        if not isinstance(config, Config):
-            raise TypeError(f"config must be a golden.sparq.Config, got {config!r}")
-        self._config = config
+        self._config = check_config(config)
         super().__init__({
             "in_valid": In(1),
             "in_pair": In(ActPair),
@@ -50,8 +50,12 @@ class TrimRoundUnit(wiring.Component):
         })
 
     @property
-    def config(self) -> Config:
+    def config(self):
         return self._config
+
+    @property
+    def module_name(self) -> str:
+        return module_name("tru", self._config)
 
     @property
     def latency(self) -> int:
@@ -80,19 +84,8 @@ class TrimRoundUnit(wiring.Component):
                                  lone_lower_idx.eq(cfg.shift_index(t))]
 
         word = Signal(PairWord(cfg))
-        zero_a, zero_b = Signal(), Signal()
-        m.d.comb += [zero_a.eq(x0 == 0), zero_b.eq(x1 == 0)]
-        with m.If(~zero_a & ~zero_b):
-            m.d.comb += [word.a.data.eq(win_a.q), word.a.idx.eq(win_a.sel),
-                         word.b.data.eq(win_b.q), word.b.idx.eq(win_b.sel)]
-        with m.Elif(~zero_a):
-            m.d.comb += [word.a.data.eq(lone_upper), word.a.idx.eq(lone_upper_idx),
-                         word.b.data.eq(lone_lower), word.b.idx.eq(lone_lower_idx),
-                         word.b.mux.eq(1)]
-        with m.Elif(~zero_b):
-            m.d.comb += [word.b.data.eq(lone_upper), word.b.idx.eq(lone_upper_idx),
-                         word.a.data.eq(lone_lower), word.a.idx.eq(lone_lower_idx),
-                         word.a.mux.eq(1)]
+        fill_word(m, word, x0, x1, a=(win_a.q, win_a.sel), b=(win_b.q, win_b.sel),
+                  upper=(lone_upper, lone_upper_idx), lower=(lone_lower, lone_lower_idx))
 
         m.d.sync += [self.out_word.eq(word), self.out_valid.eq(self.in_valid)]
         return m

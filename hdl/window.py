@@ -1,12 +1,11 @@
 """bSPARQ window: trim one 8-bit value into an n-bit window, with rounding."""
 
-import numbers
-
 from amaranth import Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import ACT_BITS
+from hdl.checks import check_bool, check_int
 
 __all__ = ["Window"]
 
@@ -39,13 +38,13 @@ class Window(wiring.Component):
     """
 
     def __init__(self, *, bits, shifts, rounding):
-        if not isinstance(bits, numbers.Integral) or not 1 <= bits <= ACT_BITS:
-            raise ValueError(f"bits must be in 1..{ACT_BITS}, got {bits!r}")
-        shifts = tuple(shifts)
+        bits = check_int("bits", bits, 1, ACT_BITS)
+        shifts = tuple(check_int("shift", s, 0, ACT_BITS) for s in shifts)
         if not shifts or list(shifts) != sorted(set(shifts)) or shifts[-1] != ACT_BITS - bits \
                 or shifts[0] < 0:
             raise ValueError(f"shifts must ascend from >= 0 to {ACT_BITS - bits}, got {shifts!r}")
-        self._bits, self._shifts, self._rounding = bits, shifts, bool(rounding)
+        self._bits, self._shifts = bits, shifts
+        self._rounding = check_bool("rounding", rounding)
         super().__init__({
             "x": In(ACT_BITS),
             "q": Out(bits),
@@ -61,14 +60,14 @@ class Window(wiring.Component):
         m = Module()
         n, x = self._bits, self.x
 
-        # Lowest window whose upper bits above it are all zero; the last always fits.
-        with m.If(0):
-            pass
+        # Lowest window whose bits above it are all zero; the last (top) one always fits.
+        last = len(self._shifts) - 1
         for i, sh in enumerate(self._shifts[:-1]):
-            with m.Elif(x[sh + n:] == 0):
+            with (m.Elif if i else m.If)(x[sh + n:] == 0):
                 m.d.comb += self.sel.eq(i)
-        with m.Else():
-            m.d.comb += self.sel.eq(len(self._shifts) - 1)
+        if last:
+            with m.Else():
+                m.d.comb += self.sel.eq(last)
 
         trim = Signal(n)
         round_up = Signal()

@@ -36,7 +36,7 @@ TARGET_S, TARGET_MB = 5.0, 500.0
 FLAT = """
 import sys
 from golden.sparq import Config
-from hdl.generate import convert
+from hdl.emit import convert
 from hdl.sa.array import SystolicArray
 n = int(sys.argv[1])
 array = SystolicArray(variant="sparq", config=Config.preset(5), rows=n, cols=n)
@@ -92,18 +92,12 @@ def emission(size: int, flat: bool) -> None:
 
 def simulation(sim: str, size: int, tiles: list) -> None:
     from golden.sparq import Config
-    from hdl.sa.emit import emit_array
-    from verif.harness import BUILD, _design_key
-    from verif.test_sa_array import run_array, verilator_setup, write_files
+    from verif.runner import run_array
 
     cfg = Config.preset(5)
     start = time.perf_counter()
-    array = run_array(sim, "sparq", cfg, size, size, tiles=tiles, seed=size)
+    array, bdir = run_array(sim, "sparq", cfg, size, size, tiles=tiles, seed=size)
     total = time.perf_counter() - start
-    top, files, _ = emit_array("sparq", cfg, rows=size, cols=size)
-    if sim == "verilator":
-        files = verilator_setup(files, top, array.tiles)[0]
-    bdir = BUILD / sim / f"{top}-{_design_key(write_files(files))}"
     case = ET.parse(bdir / "results-gemm_stream.xml").find(".//testcase")
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     wall, sim_ns = float(case.get("time")), float(props["sim_time_duration"])

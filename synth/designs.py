@@ -1,27 +1,40 @@
 """The designs the area flow synthesizes, and how their modules map to components.
 
-A :class:`Design` names one unit (an SA PE, a TC dot-product unit, a TRU or a
-building block) by kind and variant; it is built inside the worker process,
-so the registry itself is cheap to pickle.  The SA and TC packages are
-imported lazily: when one is absent its rows are reported as missing.
+A :class:`Design` names one unit (an SA PE, a TC dot-product unit, an STC
+unit, a TRU or a building block) by kind and variant.  The variant lists come
+from the hardware's own variant tables (:mod:`hdl.sa.variants`,
+:mod:`hdl.tc.variants`): a variant built from a configuration is synthesized
+once per preset, the others once.  A design is built inside the worker
+process, so the registry itself is cheap to pickle.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 
 from amaranth.hdl import Fragment
 
 from golden.sparq import PRESETS, Config
+from hdl.emit.naming import module_name
+from hdl.sa.variants import PE_VARIANTS
+from hdl.tc.variants import ARRAY_VARIANTS, DP_VARIANTS, STC_DENSITY
 
-__all__ = ["Design", "CATEGORIES", "all_designs", "module_classes", "category_of"]
+__all__ = ["Design", "CATEGORIES", "all_designs", "module_classes", "category_of",
+           "SA_VARIANTS", "TC_VARIANTS", "STC_VARIANTS", "PRESET_NAMES"]
 
 PRESET_NAMES = tuple(f"{k}opt" for k in sorted(PRESETS))
-SA_VARIANTS = ("8b8b", "2x4b8b", *PRESET_NAMES, "sysmt")
-TC_VARIANTS = ("8b8b", "2x4b8b", *PRESET_NAMES)
-STC_VARIANTS = ("8b8b", *PRESET_NAMES)
+
+
+def _expand(table: dict) -> tuple[str, ...]:
+    """Variant names with each configuration-built variant replaced by every preset."""
+    return tuple(name for variant, cls in table.items()
+                 for name in (PRESET_NAMES if cls.config_rule else (variant,)))
+
+
+SA_VARIANTS = _expand(PE_VARIANTS)
+TC_VARIANTS = _expand(DP_VARIANTS)
+STC_VARIANTS = _expand({v: DP_VARIANTS[v] for v in ARRAY_VARIANTS})
 #: Building blocks: multipliers of every slot width and one two-slot multiplier.
 BLOCK_VARIANTS = ("mult8x8", "mult4x8", "mult3x8", "mult2x8", "twoslot_5opt", "twoslot_2opt")
 
@@ -44,8 +57,9 @@ class Design:
     kind : str
         ``"sa_pe"``, ``"tc_dp"``, ``"stc_dp"`` (2:4 sparse TC unit), ``"tru"`` or ``"block"``.
     variant : str
-        ``"8b8b"``, ``"2x4b8b"``, ``"sysmt"``, a preset name such as ``"5opt"``
-        or, for a block, one of ``BLOCK_VARIANTS``.
+        A table variant that takes no configuration (``"8b8b"``, ``"2x4b8b"``,
+        ``"sysmt"``), a preset name such as ``"5opt"`` (the SPARQ variant with
+        that preset) or, for a block, one of ``BLOCK_VARIANTS``.
     acc_width : int
     """
 
@@ -58,27 +72,40 @@ class Design:
         return f"{self.kind}_{self.variant}"
 
     @property
-    def top(self) -> str:
-        return f"sparq_{self.key}"
-
-    @property
     def config(self) -> Config | None:
         match = re.search(r"(\d)opt$", self.variant)
         return Config.preset(int(match.group(1))) if match else None
 
     @property
-    def macs_per_cycle(self) -> int | None:
-        """Dense-equivalent MACs a cycle (PEs and DP units): SPARQ, 2x4b-8b, SySMT take a pair.
+    def table_variant(self) -> str:
+        """The variant-table entry: ``"sparq"`` for a preset, else the variant itself."""
+        return "sparq" if self.config is not None else self.variant
 
-        A sparse (2:4) DP unit covers 8 dense positions a cycle with 4 multipliers.
+    @property
+    def top(self) -> str:
+        """The unit's Verilog module name, by the project's one naming scheme."""
+        if self.kind == "tru":
+            return module_name("tru", self.config)
+        if self.kind == "block":
+            return module_name("block", self.variant)
+        return module_name(self.kind, self.config or self.variant, f"acc{self.acc_width}")
+
+    @property
+    def macs_per_cycle(self) -> int | None:
+        """Dense-equivalent MACs a cycle of a PE or DP unit, from the variant tables.
+
+        A sparse (2:4) DP unit covers twice its DP unit's K a cycle.
         """
-        lanes = {"tc_dp": 4, "sa_pe": 1, "stc_dp": 8}.get(self.kind)
-        if lanes is None:
-            return None
-        return lanes * (1 if self.variant == "8b8b" else 2)
+        if self.kind == "sa_pe":
+            return PE_VARIANTS[self.table_variant].macs_per_cycle()
+        if self.kind == "tc_dp":
+            return DP_VARIANTS[self.table_variant].macs_per_cycle()
+        if self.kind == "stc_dp":
+            return STC_DENSITY * DP_VARIANTS[self.table_variant].macs_per_cycle()
+        return None
 
     def build(self):
-        """The Amaranth component (imports the SA/TC package on demand)."""
+        """The Amaranth component."""
         cfg = self.config
         if self.kind == "tru":
             from hdl.tru import TrimRoundUnit
@@ -87,13 +114,10 @@ class Design:
             return _block(self.variant, cfg)
         if self.kind == "stc_dp":
             from hdl.tc.sparse_dp import SparseDotProduct
-            return SparseDotProduct(variant="sparq" if cfg else self.variant, config=cfg,
+            return SparseDotProduct(variant=self.table_variant, config=cfg,
                                     acc_width=self.acc_width)
-        package, factory = {"sa_pe": ("hdl.sa", "make_pe"),
-                            "tc_dp": ("hdl.tc", "make_dp")}[self.kind]
-        make = getattr(importlib.import_module(package), factory)
-        variant = "sparq" if cfg is not None else self.variant
-        return make(variant, config=cfg, acc_width=self.acc_width)
+        table = {"sa_pe": PE_VARIANTS, "tc_dp": DP_VARIANTS}[self.kind]
+        return table[self.table_variant].build(cfg, self.acc_width)
 
 
 def _block(variant, cfg):

@@ -1,7 +1,9 @@
 """Turn synthesis results into reports/area.{md,csv,json} and the breakdown PNG.
 
-:func:`analyze` derives every table from the per-design results (plain dicts
-from :func:`synth.flow.synthesize`); the writers only format it.
+:func:`analyze` derives every table from the per-design records
+(:class:`synth.flow.Result` and :class:`synth.flow.Failure`); the writers only
+format it.  The report states measured facts; what they suggest for the design
+is discussed in docs/area.md, which points back at the report's sections.
 """
 
 from __future__ import annotations
@@ -12,24 +14,30 @@ import json
 from pathlib import Path
 
 from synth.designs import CATEGORIES, PRESET_NAMES, SA_VARIANTS, STC_VARIANTS, TC_VARIANTS
+from synth.flow import Record, Result
 from synth.paper import TABLE3, TARGETS, TRU_OF_TC_DP
 
-__all__ = ["analyze", "markdown", "write_all", "ARRAY_SIZE"]
+__all__ = ["analyze", "markdown", "plot", "write_all", "ARRAY_SIZE", "DISCUSSION"]
 
 #: The full systolic array of the paper's SA use case.
 ARRAY_SIZE = 128
 KIND_TITLE = {"sa_pe": "SA PE", "tc_dp": "TC PE (DP unit)", "stc_dp": "STC DP unit (2:4)",
               "tru": "TRU", "block": "block"}
 COLUMN_TITLE = {"8b8b": "8b-8b", "2x4b8b": "2x4b-8b", "sysmt": "SySMT"}
+#: Where the design discussion lives (relative to reports/).
+DISCUSSION = "../docs/area.md#closing-the-gaps"
+#: Kinds drawn in the breakdown figure, one panel each.
+PLOT_KINDS = ("sa_pe", "tc_dp", "stc_dp", "tru")
 
 
 def _title(variant: str) -> str:
     return COLUMN_TITLE.get(variant, variant)
 
 
-def _ok(results, kind, variant):
+def _ok(results: dict[str, Record], kind: str, variant: str) -> Result | None:
+    """The synthesized design ``kind_variant``, or None (not run, failed or missing)."""
     r = results.get(f"{kind}_{variant}")
-    return r if r is not None and "area" in r else None
+    return r if r is not None and r.ok else None
 
 
 def _relative(results, kind, variants):
@@ -37,9 +45,9 @@ def _relative(results, kind, variants):
     rows = {}
     for v in variants:
         r = _ok(results, kind, v)
-        rows[v] = {"ours": r["area"] / base["area"] if r and base else None,
+        rows[v] = {"ours": r.area / base.area if r and base else None,
                    "paper": TABLE3[kind].get(v),
-                   "delay": r["delay"] / base["delay"] if r and base else None}
+                   "delay": r.delay / base.delay if r and base else None}
     return rows
 
 
@@ -80,12 +88,12 @@ def _array(results):
         if pe is None or (v in PRESET_NAMES and tru is None):
             continue
         pes, trus = ARRAY_SIZE * ARRAY_SIZE, ARRAY_SIZE if tru else 0
-        tru_area = trus * (tru["area"] if tru else 0)
-        area = pes * pe["area"] + tru_area
-        macs = pes * pe["macs_per_cycle"]
+        tru_area = trus * (tru.area if tru else 0)
+        area = pes * pe.area + tru_area
+        macs = pes * pe.macs_per_cycle
         rows[v] = {"pes": pes, "trus": trus, "area": area, "tru_share": tru_area / area,
                    "macs_per_cycle": macs, "area_per_mac": area / macs,
-                   "delay": max(pe["delay"], tru["delay"] if tru else 0)}
+                   "delay": max(pe.delay, tru.delay if tru else 0)}
     if "8b8b" in rows:
         ref = rows["8b8b"]
         for row in rows.values():
@@ -101,8 +109,8 @@ def _tru(results):
     for p in PRESET_NAMES:
         t = _ok(results, "tru", p)
         if t:
-            rows[p] = {"area": t["area"], "area_nand2": t["area_nand2"], "delay": t["delay"],
-                       "of_tc_dp": t["area"] / dp["area"] if dp else None,
+            rows[p] = {"area": t.area, "area_nand2": t.area_nand2, "delay": t.delay,
+                       "of_tc_dp": t.area / dp.area if dp else None,
                        "paper": TRU_OF_TC_DP.get(p)}
     return rows
 
@@ -114,23 +122,26 @@ def _stc(results):
     for v in STC_VARIANTS:
         r = _ok(results, "stc_dp", v)
         if r:
-            bd = r["breakdown"]
-            rows[v] = {"area_nand2": r["area_nand2"], "delay": r["delay"],
-                       "rel_area": r["area"] / base["area"] if base else None,
-                       "rel_delay": r["delay"] / base["delay"] if base else None,
-                       "tru_share": bd.get("trim and round", 0) / r["hier_area"],
-                       "select_share": bd.get("sparse selection", 0) / r["hier_area"]}
+            bd = r.breakdown
+            rows[v] = {"area_nand2": r.area_nand2, "delay": r.delay,
+                       "rel_area": r.area / base.area if base else None,
+                       "rel_delay": r.delay / base.delay if base else None,
+                       "tru_share": bd.get("trim and round", 0) / r.hier_area,
+                       "select_share": bd.get("sparse selection", 0) / r.hier_area}
     return rows
 
 
-def analyze(results: list[dict]) -> dict:
-    by_key = {r["key"]: r for r in results}
+def analyze(results: list[Record]) -> dict:
+    """Every derived table, as plain data (it goes into area.json as ``analysis``)."""
+    by_key = {r.key: r for r in results}
     table = {"sa_pe": _relative(by_key, "sa_pe", SA_VARIANTS),
              "tc_dp": _relative(by_key, "tc_dp", TC_VARIANTS)}
+    failed = [r for r in results if not r.ok]
     return {"table3": table, "targets": _targets(table), "tru": _tru(by_key),
             "array": _array(by_key), "stc": _stc(by_key),
-            "missing": {r["key"]: r["missing"] for r in results if "missing" in r},
-            "errors": {r["key"]: r["error"] for r in results if "error" in r}}
+            "missing": {r.key: r.reason for r in failed if r.missing},
+            "errors": {r.key: r.reason for r in failed if not r.missing},
+            "complete": not failed}
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -156,44 +167,59 @@ def _table3_md(a):
     return _table(["design"] + [_title(c) for c in cols], rows)
 
 
+def _status(t) -> str:
+    if t["met"] is None:
+        return "not measured (design not synthesized)"
+    return "met" if t["met"] else f"MISSED by {t['excess']:.1%}"
+
+
 def _targets_md(a):
-    rows = []
-    for t in a["targets"]:
-        if t["met"] is None:
-            status = "not measured (design missing)"
-        elif t["met"]:
-            status = "met"
-        else:
-            status = f"MISSED by {t['excess']:.1%}"
-        rows.append([t["target"], _f(t["measured"]), _f(t["limit"]), status])
+    rows = [[t["target"], _f(t["measured"]), _f(t["limit"]), _status(t)] for t in a["targets"]]
     return _table(["target", "measured", "limit", "status"], rows)
 
 
-def _absolute_md(results, meta):
-    base = {k: next((r for r in results if r["key"] == f"{k}_8b8b" and "area" in r), None)
+def _targets_summary(a) -> str:
+    """One generated sentence over the targets table (docs/area.md cites it, not numbers)."""
+    targets = a["targets"]
+    met = sum(t["met"] is True for t in targets)
+    missed = [t for t in targets if t["met"] is False]
+    unmeasured = sum(t["met"] is None for t in targets)
+    text = f"{met} of {len(targets)} targets met"
+    if missed:
+        text += "; missed: " + "; ".join(f"{t['target']} (by {t['excess']:.1%})"
+                                         for t in missed)
+    if unmeasured:
+        text += f"; {unmeasured} not measured (designs not synthesized)"
+    return text + "."
+
+
+def _name(point: str) -> str:
+    """An OpenSTA start- or endpoint without its description in parentheses."""
+    return point.split(" (")[0]
+
+
+def _absolute_md(results: list[Record], meta):
+    base = {k: next((r for r in results if r.key == f"{k}_8b8b" and r.ok), None)
             for k in ("sa_pe", "tc_dp")}
     rows = []
     for r in results:
-        if "area" not in r:
+        if not r.ok:
             continue
-        b = base.get(r["kind"])
-        rows.append([r["key"], f"{r['area']:.0f}", f"{r['area_nand2']:.0f}", r["cells"],
-                     f"{r['sequential_area'] / r['area']:.0%}", f"{r['delay']:.2f}",
-                     _f(r["delay"] / b["delay"]) if b else "-",
-                     r["startpoint"].split(" (")[0] + " -> " + r["endpoint"].split(" (")[0]])
+        b = base.get(r.kind)
+        rows.append([r.key, f"{r.area:.0f}", f"{r.area_nand2:.0f}", r.cells,
+                     f"{r.sequential_area / r.area:.0%}", f"{r.delay:.2f}",
+                     _f(r.delay / b.delay) if b else "-",
+                     f"{_name(r.startpoint)} -> {_name(r.endpoint)}"])
     return _table(["design", "area", "NAND2 eq.", "cells", "registers",
                    f"delay ({meta['time_unit']})", "delay / 8b-8b", "critical path"], rows)
 
 
-def _breakdown_md(results, meta):
-    rows = []
-    cats = [c for c in CATEGORIES if any(r.get("breakdown", {}).get(c) for r in results)]
-    for r in results:
-        if "breakdown" not in r or r["kind"] == "block":
-            continue
-        nand2 = meta["nand2_area"]
-        rows.append([r["key"]] + [f"{r['breakdown'][c] / nand2:.0f}" for c in cats]
-                    + [f"{r['hier_area'] / nand2:.0f}", f"{r['area_nand2']:.0f}"])
+def _breakdown_md(results: list[Record], meta):
+    ok = [r for r in results if r.ok and r.kind != "block"]
+    cats = [c for c in CATEGORIES if any(r.breakdown.get(c) for r in ok)]
+    nand2 = meta["nand2_area"]
+    rows = [[r.key] + [f"{r.breakdown[c] / nand2:.0f}" for c in cats]
+            + [f"{r.hier_area / nand2:.0f}", f"{r.area_nand2:.0f}"] for r in ok]
     return _table(["design"] + cats + ["hierarchical total", "flat total"], rows)
 
 
@@ -219,62 +245,55 @@ def _array_md(a, meta):
                    "area per MAC/cycle vs 8b-8b", "area x time per MAC vs 8b-8b"], rows)
 
 
-#: What would shrink each category; measured alternatives are in area_experiments.md.
-CHANGES = {
-    "adder tree": "AdderTree with one width per operand (products at 12-17 bits, not "
-                  "sign-extended to acc_width): -13% (SA) to -33% (TC) tree area in "
-                  "area_experiments.md, but the 8b-8b tree shrinks too, so it narrows the "
-                  "2x4b-8b gap and leaves SPARQ's ratio about where it is; SPARQ's tree has "
-                  "twice the operands (two slot products per pair), which is structural",
-    "shifters and muxes": "one-hot shift selects from the TRU, so each slot's |S|-way shift "
-                          "mux needs no index decoder (not measured)",
-    "registers": "none: the extra flip-flops forward the second weight (and the wider "
-                 "activation word), inherent to taking two weights a cycle",
-    "control and glue": "trim in one TRU per row instead of in every PE (that is SPARQ itself)",
-    "multipliers": "narrower slots (6opt/7opt)",
-    "trim and round": "one TRU per row (SA) instead of per PE",
-    "timing": "a pipeline register between the two-slot multiplier and the adder tree "
-              "(shortens the path, costs 2 x 17 flip-flops per PE and one cycle of latency; "
-              "not measured), or one-hot shift selects to take the index decoder off the path",
-}
-
-
-def _notes(a, results):
-    """Why each missed target is missed, then the changes that would close them."""
-    by_key = {r["key"]: r for r in results}
-    notes, causes = [], []
+def _notes(a, results: list[Record], meta) -> str:
+    """What each missed target measures: the critical path, or the categories that grew most."""
+    by_key = {r.key: r for r in results if r.ok}
+    notes = []
     for t in a["targets"]:
         if t["met"] is not False:
             continue
         r, b = by_key.get(f"{t['kind']}_{t['variant']}"), by_key.get(f"{t['kind']}_8b8b")
-        if not (r and b and "breakdown" in r and "breakdown" in b):
+        if r is None or b is None:
             continue
         head = f"- {t['target']}: {t['measured']:.2f} vs {t['limit']:.2f} ({t['excess']:+.1%})"
         if "critical path" in t["target"]:
-            notes.append(f"{head}; path {r['startpoint'].split(' (')[0]} -> "
-                         f"{r['endpoint'].split(' (')[0]} (weight mux, multiplier, shift, adder "
-                         "tree, ripple carry into the partial sum).")
-            causes.append("timing")
+            notes.append(f"{head}; critical path {_name(r.startpoint)} -> {_name(r.endpoint)}, "
+                         f"{r.delay:.2f} {meta['time_unit']} against {b.delay:.2f}.")
             continue
-        growth = {c: r["breakdown"][c] - b["breakdown"][c] for c in CATEGORIES}
+        growth = {c: r.breakdown[c] - b.breakdown[c] for c in CATEGORIES}
         top = [c for c in sorted(growth, key=growth.get, reverse=True)[:2] if growth[c] > 0]
         notes.append(f"{head}; growth over 8b-8b, as a share of its hierarchical area: "
-                     + ", ".join(f"{c} {growth[c] / b['hier_area']:+.0%}" for c in top) + ".")
-        causes += top
+                     + ", ".join(f"{c} {growth[c] / b.hier_area:+.0%}" for c in top) + ".")
     if not notes:
         return "- Every measured target is met."
-    closing = "\n".join(f"- {c}: {CHANGES[c]}." for c in dict.fromkeys(causes))
-    return ("\n".join(notes) + "\n\nDesign changes aimed at them (what they buy, where "
-            "measured):\n\n" + closing)
+    return ("\n".join(notes) + "\n\nWhere these gaps come from and the design changes aimed at "
+            f"them: [docs/area.md, Closing the gaps]({DISCUSSION}).")
 
 
-def markdown(results: list[dict], a: dict, meta: dict) -> str:
-    missing = "\n".join(f"- `{k}`: {why}" for k, why in {**a["missing"], **a["errors"]}.items())
+def _failures_md(results: list[Record]) -> str:
+    rows = [f"- `{r.key}` ({r.status}): {r.reason}" for r in results if not r.ok]
+    return "\n".join(rows) or "- none"
+
+
+def _incomplete_md(results: list[Record]) -> str:
+    """A warning under the title when designs are missing from every table."""
+    failed = [r.key for r in results if not r.ok]
+    if not failed:
+        return ""
+    return (f"\n**Incomplete: {len(failed)} of {len(results)} designs were not synthesized** "
+            f"({', '.join(f'`{k}`' for k in failed)}; reasons under "
+            "[Designs not synthesized](#designs-not-synthesized)); the tables leave them out.\n")
+
+
+def markdown(results: list[Record], a: dict, meta: dict, figure: bool = True) -> str:
+    """The whole report; ``figure``: embed area_breakdown.png (False when it was not drawn)."""
+    image = ("![area breakdown](area_breakdown.png)" if figure else
+             "(No breakdown figure: no PE, DP unit or TRU was synthesized.)")
     return f"""# Area and timing of the SPARQ units against the paper
 
 Generated by `make area` (`python -m synth.area`); do not edit by hand.  How the
 flow works and how to read this report: [docs/area.md](../docs/area.md).
-
+{_incomplete_md(results)}
 ## Assumptions
 
 - Library: `{meta['library']}` (`{meta['liberty']}`).  Area in {meta['area_unit']},
@@ -299,6 +318,8 @@ flow works and how to read this report: [docs/area.md](../docs/area.md).
 
 ## Targets (reported, not asserted)
 
+{_targets_summary(a)}
+
 {_targets_md(a)}
 
 ## Trim-and-round unit vs one 8b-8b tensor-core dot-product unit
@@ -321,76 +342,101 @@ hierarchical area.
 
 {_breakdown_md(results, meta)}
 
-![area breakdown](area_breakdown.png)
+{image}
 
 ## Every design: area and critical path
 
 {_absolute_md(results, meta)}
 
-## Missing designs
+## Designs not synthesized
 
-{missing or "- none"}
+{_failures_md(results)}
 
 ## Notes on missed targets
 
-{_notes(a, results)}
+{_notes(a, results, meta)}
 """
 
 
-def _csv(results, a):
+def _csv(results: list[Record], a):
     out = io.StringIO()
     fields = ["key", "kind", "variant", "area", "area_nand2", "cells", "sequential_area",
               "hier_area", "rel_area", "paper_rel_area", "delay", "rel_delay", "macs_per_cycle",
-              *[f"bd_{c.replace(' ', '_')}" for c in CATEGORIES], "missing"]
+              *[f"bd_{c.replace(' ', '_')}" for c in CATEGORIES], "missing", "error"]
     w = csv.DictWriter(out, fields, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in results:
-        row = dict(r)
-        rel = a["table3"].get(r["kind"], {}).get(r["variant"], {})
+        row = r.as_dict()
+        rel = a["table3"].get(r.kind, {}).get(r.variant, {})
         row.update(rel_area=rel.get("ours"), paper_rel_area=rel.get("paper"),
                    rel_delay=rel.get("delay"))
-        row.update({f"bd_{c.replace(' ', '_')}": v for c, v in r.get("breakdown", {}).items()})
+        row.update({f"bd_{c.replace(' ', '_')}": v for c, v in row.pop("breakdown", {}).items()})
         w.writerow(row)
     return out.getvalue()
 
 
-def plot(results, meta, path: Path) -> None:
+def _plot_groups(results: list[Record]) -> list[tuple[str, list[Result]]]:
+    """(kind, synthesized designs) of every panel that has at least one design."""
+    groups = [(k, [r for r in results if r.kind == k and r.ok]) for k in PLOT_KINDS]
+    return [(k, rs) for k, rs in groups if rs]
+
+
+def plot(results: list[Record], meta, path: Path) -> bool:
+    """Stacked breakdown bars, one panel per kind with a synthesized design.
+
+    Returns False, drawing nothing, when no PE, DP unit or TRU was synthesized.
+    """
+    groups = _plot_groups(results)
+    if not groups:
+        return False
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = [(k, [r for r in results if r["kind"] == k and "breakdown" in r])
-              for k in ("sa_pe", "tc_dp", "stc_dp", "tru")]
-    groups = [(k, rs) for k, rs in groups if rs]
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 5), squeeze=False)
-    # One colour per category across every panel.
-    colors = dict(zip(CATEGORIES, plt.get_cmap("tab10").colors))
-    for ax, (kind, rs) in zip(axes[0], groups):
+    # Wide enough for the title with a single panel.
+    width = max(4.5 * len(groups), 7.0)
+    fig, axes = plt.subplots(1, len(groups), figsize=(width, 5), squeeze=False)
+    # One colour per category across every panel (tab10 has colours to spare).
+    colors = dict(zip(CATEGORIES, plt.get_cmap("tab10").colors, strict=False))
+    for ax, (kind, rs) in zip(axes[0], groups, strict=True):
         bottom = [0.0] * len(rs)
         for cat in CATEGORIES:
-            vals = [r["breakdown"][cat] / meta["nand2_area"] for r in rs]
-            ax.bar([_title(r["variant"]) for r in rs], vals, bottom=bottom, label=cat,
+            vals = [r.breakdown[cat] / meta["nand2_area"] for r in rs]
+            ax.bar([_title(r.variant) for r in rs], vals, bottom=bottom, label=cat,
                    color=colors[cat])
-            bottom = [b + v for b, v in zip(bottom, vals)]
+            bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
         ax.set_title(KIND_TITLE[kind])
         ax.set_ylabel("NAND2 equivalents")
         ax.tick_params(axis="x", rotation=45)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(CATEGORIES), fontsize=9)
+    # A narrower figure (fewer panels) wraps the legend so that it stays inside.
+    ncol = min(len(CATEGORIES), int(width // 2.2))
+    rows = -(-len(CATEGORIES) // ncol)
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=9)
     fig.suptitle(f"Area by component (hierarchical synthesis, {meta['library']})")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.tight_layout(rect=(0, 0.035 + 0.035 * rows, 1, 1))
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
+    return True
 
 
-def write_all(results: list[dict], meta: dict, out: Path) -> list[Path]:
-    """Write area.md, area.csv, area.json and area_breakdown.png into ``out``."""
+def write_all(results: list[Record], meta: dict, out: Path) -> list[Path]:
+    """Write area.md, area.csv, area.json and (when it has bars) area_breakdown.png.
+
+    A figure left by an earlier run is removed when this one draws none, so
+    the folder never shows a figure of other results.  Returns the files written.
+    """
     out.mkdir(parents=True, exist_ok=True)
     a = analyze(results)
-    files = {out / "area.md": markdown(results, a, meta), out / "area.csv": _csv(results, a),
-             out / "area.json": json.dumps({"meta": meta, "analysis": a, "designs": results},
+    png = out / "area_breakdown.png"
+    drawn = plot(results, meta, png)
+    if not drawn:
+        png.unlink(missing_ok=True)
+    files = {out / "area.md": markdown(results, a, meta, figure=drawn),
+             out / "area.csv": _csv(results, a),
+             out / "area.json": json.dumps({"meta": meta, "analysis": a,
+                                            "designs": [r.as_dict() for r in results]},
                                            indent=1, sort_keys=True) + "\n"}
     for path, text in files.items():
         path.write_text(text)
-    plot(results, meta, out / "area_breakdown.png")
-    return [*files, out / "area_breakdown.png"]
+    return [*files, *([png] if drawn else [])]

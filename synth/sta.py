@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synth.liberty import Liberty
-from synth.yosys import ToolMissing
+from synth.yosys import SynthesisError, ToolMissing
 
 __all__ = ["DEFAULT_PERIOD", "Timing", "sta_command", "script", "parse_report", "run"]
 
@@ -86,10 +86,14 @@ def parse_report(text: str, period: float) -> Timing:
 
 
 def run(tcl: Path, log: Path, period: float) -> Timing:
+    """Time a netlist; a failure is one :class:`SynthesisError` line naming the log."""
     proc = subprocess.run([sta_command(), "-no_init", "-no_splash", "-exit", str(tcl)],
                           capture_output=True, text=True)
-    log.write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0 or "Error" in proc.stdout + proc.stderr:
-        tail = (proc.stderr + proc.stdout).strip().splitlines()[-3:]
-        raise RuntimeError(f"sta failed on {tcl} (log {log}): {' / '.join(tail)}")
+    text = proc.stdout + proc.stderr
+    log.write_text(text)
+    if proc.returncode != 0 or "Error" in text:
+        lines = text.strip().splitlines()
+        cause = next((line.strip() for line in lines if "Error" in line),
+                     " / ".join(lines[-3:]) or f"exit code {proc.returncode}")
+        raise SynthesisError(f"sta: {cause} (log {log})")
     return parse_report(proc.stdout, period)

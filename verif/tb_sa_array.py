@@ -1,76 +1,89 @@
-"""cocotb bench: a systolic array on streams of GEMM tiles against golden.sparq.
+"""cocotb bench: a systolic array on streams of GEMM tiles against the variant's reference.
 
 The driver feeds aligned beats (the array skews them itself), tiles back to
 back, padding a tile shorter than ``rows`` beats with idle cycles as the
 protocol requires.  The monitor records result rows with their cycle; the
-model is golden.sparq per variant; the scoreboard compares every element,
-then the cycle of every result row against the documented latency and the
-cycle count of the whole stream against the documented formula.
+model is the PE variant's golden reference; the scoreboard compares every
+element, then the cycle of every result row against the documented latency
+and the cycle count of the whole stream against the array's formula.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cocotb
 import numpy as np
 
-from verif.bench import Driver, Monitor, scoreboard, start_clock_and_reset
-from verif.harness import bench_args
-from verif.tb_sa_common import (ACT_TOP, act_beats, activations, config_of, golden, uint, unpack,
-                                weight_beats, weights)
+from golden.sparq import Config
+from hdl.sa.variants import pe_class
+from verif.bench import StreamBench
+from verif.kit import BenchArgs, activations, uint, unpack, weights
+from verif.sa_ports import act_beats, act_top, weight_beats
 
 
-def make_tiles(args, rng):
-    """GEMM operands ``(a (rows, K), w (K, cols))`` for each tile spec ``[K, sparsity]``."""
-    top = ACT_TOP[args["variant"]]
-    return [(activations(rng, (args["rows"], k), sparsity, top), weights(rng, (k, args["cols"])))
-            for k, sparsity in args["tiles"]]
+@dataclass(frozen=True)
+class ArrayArgs(BenchArgs):
+    variant: str
+    config: Config | None
+    rows: int
+    cols: int
+    acc_width: int
+    packed: bool
+    latency: int
+    tiles: tuple          # (K, activation sparsity) per tile
+    seed: int
+    stream_cycles: int    # the array's formula for this stream
 
 
-def transactions(args, cfg, tiles):
-    """Beats of every tile; a tile shorter than ``rows`` beats after another one starts
-    with idle cycles, so that ``in_last`` beats are at least ``rows`` cycles apart."""
-    txs = []
-    for n, (a, w) in enumerate(tiles):
-        acts = act_beats(args["variant"], cfg, a, packed=not args["tru"])
-        wgts = weight_beats(args["variant"], w)
-        if n:
-            txs += [None] * max(0, args["rows"] - len(acts))
-        for k, (x, y) in enumerate(zip(acts, wgts)):
-            txs.append({"in_valid": 1, "in_first": int(k == 0), "in_last": int(k == len(acts) - 1),
-                        "in_act": x, "in_weight": y})
-    return txs
+class ArrayBench(StreamBench):
+    idle_rate = 0.0       # back to back: the stream's cycle count is exact
+
+    def __init__(self, args, rng):
+        super().__init__(args, rng)
+        self.pe = pe_class(args.variant)
+
+    def items(self):
+        a = self.args
+        return [(activations(self.rng, (a.rows, k), sparsity, act_top(self.pe)),
+                 weights(self.rng, (k, a.cols))) for k, sparsity in a.tiles]
+
+    def beats(self, tile):
+        a, w = tile
+        acts = act_beats(self.pe, self.args.config, a, packed=self.args.packed)
+        return [{"in_valid": 1, "in_first": int(k == 0), "in_last": int(k == len(acts) - 1),
+                 "in_act": x, "in_weight": y}
+                for k, (x, y) in enumerate(zip(acts, weight_beats(self.pe, w)))]
+
+    def padding(self, index, tile):
+        return max(0, self.args.rows - len(self.beats(tile))) if index else 0
+
+    def expect(self, tile):
+        rows = self.args.rows
+        result = self.pe.reference(*tile, self.args.config, self.args.acc_width)
+        return [(r, int(r == 0), int(r == rows - 1), [int(v) for v in result[r]])
+                for r in range(rows)]
+
+    def offsets(self, tile):
+        return [self.args.latency + r for r in range(self.args.rows)]
+
+    def sample(self, dut):
+        return (uint(dut.out_index.value), int(dut.out_first.value == 1),
+                int(dut.out_last.value == 1),
+                unpack(uint(dut.out_row.value), self.args.acc_width, self.args.cols))
+
+    def idle(self):
+        return {"in_valid": 0, "in_first": 1, "in_last": 1, "in_act": 0, "in_weight": 0}
+
+    def describe(self, tile):
+        return f"K = {tile[0].shape[1]}"
 
 
 @cocotb.test()
 async def gemm_stream(dut):
-    args = bench_args()
-    cfg, rows, cols, acc = config_of(args), args["rows"], args["cols"], args["acc_width"]
-    rng = np.random.default_rng(args["seed"])
-    tiles = make_tiles(args, rng)
-    txs = transactions(args, cfg, tiles)
-
-    driver = Driver(dut, idle=lambda: {"in_valid": 0, "in_first": 1, "in_last": 1,
-                                       "in_act": 0, "in_weight": 0})
-    monitor = Monitor(dut, "out_valid", lambda d: (
-        uint(d.out_index.value), int(d.out_first.value == 1), int(d.out_last.value == 1),
-        unpack(uint(d.out_row.value), acc, cols)))
-    await start_clock_and_reset(dut)
-    watch = cocotb.start_soon(monitor.run(len(txs) + args["latency"] + rows + 8))
-    await driver.run(txs)
-    await watch
-
-    expected = [(r, int(r == 0), int(r == rows - 1), [int(v) for v in res[r]])
-                for a, w in tiles for res in [golden(args["variant"], cfg, a, w, acc)]
-                for r in range(rows)]
-    actual = [sample for _, sample in monitor.seen]
-    scoreboard(expected, actual, lambda i: f"tile {i // rows}, row {i % rows}")
-
-    lasts = [cycle for cycle, tx in driver.sent if tx["in_last"]]
-    want = [c + args["latency"] + r for c in lasts for r in range(rows)]
-    got = [cycle for cycle, _ in monitor.seen]
-    assert got == want, f"result rows at cycles {got[:8]}..., expected {want[:8]}..."
-    first_beat = driver.sent[0][0]
-    beats = [len(weight_beats(args["variant"], w)) for _, w in tiles]
-    if len(set(beats)) == 1:
-        total = got[-1] - first_beat + 1
-        assert total == args["stream_cycles"][str(beats[0])], \
-            f"stream took {total} cycles, the formula says {args['stream_cycles']}"
-    dut._log.info(f"{len(tiles)} tiles, {len(txs)} input cycles, last row at cycle {got[-1]}")
+    args = ArrayArgs.load()
+    _, beat_cycles, got = await ArrayBench(args, np.random.default_rng(args.seed)).run(dut)
+    total = got[-1] - beat_cycles[0][0] + 1
+    assert total == args.stream_cycles, \
+        f"the stream took {total} cycles, the array's formula says {args.stream_cycles}"
+    dut._log.info(f"{len(args.tiles)} tiles, last row at cycle {got[-1]}")

@@ -10,14 +10,27 @@ golden.sparq; the scoreboard compares.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cocotb
 import numpy as np
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from golden.sparq import Config
+from hdl.sa.variants import pe_class
 from verif.bench import Driver, scoreboard, start_clock_and_reset
-from verif.harness import bench_args
-from verif.tb_sa_common import (ACT_TOP, act_beats, activations, config_of, golden, uint,
-                                weight_beats, weights)
+from verif.kit import BenchArgs, activations, uint, weights
+from verif.sa_ports import act_beats, act_top, weight_beats
+
+
+@dataclass(frozen=True)
+class PEArgs(BenchArgs):
+    variant: str
+    config: Config | None
+    acc_width: int
+    seed: int
+    act_width: int
+    weight_width: int
 
 
 def corner_tiles(rng, top: int, acc_width: int):
@@ -44,18 +57,19 @@ def random_tiles(rng, top: int, count: int):
             for k, s in zip(rng.integers(1, 24, size=count), rng.choice([0.0, 0.5, 0.9], count))]
 
 
-def transactions(args, cfg, tiles, rng):
+def transactions(args, tiles, rng):
     """One dict per cycle: beats, random idle cycles, ``drain_load`` after each last beat."""
-    variant, txs = args["variant"], []
+    cls, txs = pe_class(args.variant), []
 
     def idle():
-        return {"in_act": int(rng.integers(1 << 16)) & args["act_mask"],
-                "in_weight": int(rng.integers(1 << 16)) & args["weight_mask"],
+        return {"in_act": int(rng.integers(1 << args.act_width)),
+                "in_weight": int(rng.integers(1 << args.weight_width)),
                 "in_ctl": int(rng.integers(8)) & 0b110, "drain_load": 0,
-                "drain_in": int(rng.integers(1 << args["acc_width"]))}
+                "drain_in": int(rng.integers(1 << args.acc_width))}
 
     for a, w in tiles:
-        beats = list(zip(act_beats(variant, cfg, a, packed=True), weight_beats(variant, w)))
+        beats = list(zip(act_beats(cls, args.config, a, packed=cls.takes_words),
+                         weight_beats(cls, w)))
         for k, (x, y) in enumerate(beats):
             while rng.random() < 0.2:
                 txs.append(idle())
@@ -89,12 +103,12 @@ class DrainMonitor:
 
 @cocotb.test()
 async def pe_streams(dut):
-    args = bench_args()
-    cfg, variant, acc = config_of(args), args["variant"], args["acc_width"]
-    rng = np.random.default_rng(args["seed"])
-    top = ACT_TOP[variant]
+    args = PEArgs.load()
+    cls, acc = pe_class(args.variant), args.acc_width
+    rng = np.random.default_rng(args.seed)
+    top = act_top(cls)
     tiles = corner_tiles(rng, top, acc) + random_tiles(rng, top, 40)
-    txs = transactions(args, cfg, tiles, rng)
+    txs = transactions(args, tiles, rng)
 
     driver = Driver(dut, idle=lambda: {"in_ctl": 0, "drain_load": 0})
     monitor = DrainMonitor(dut)
@@ -103,7 +117,7 @@ async def pe_streams(dut):
     await driver.run(txs)
     await watch
 
-    expected = [int(golden(variant, cfg, a, w, acc)[0, 0]) for a, w in tiles]
+    expected = [int(cls.reference(a, w, args.config, acc)[0, 0]) for a, w in tiles]
     scoreboard(expected, monitor.results,
                lambda i: f"tile {i}: K={tiles[i][0].shape[1]}, a={tiles[i][0][0, :8]}...")
     # Written after edge c, registered at edge c + 1: the monitor's entry c.

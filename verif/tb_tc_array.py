@@ -1,44 +1,93 @@
-"""cocotb bench: the tensor core (TC) against golden.sparq.matmul, D = A x B + C.
+"""cocotb bench: a tensor core (TC) or 2:4 sparse tensor core (STC), D = A x B + C.
 
 Random tiles with random K (padded with zeros to whole steps), sparse
-activations, random C; sweeps run back to back with random idle cycles, so
-accumulation through ``c`` crosses several K steps and idles.
+activations, random C (and for the STC random 2:4 weights: groups with 0, 1
+or 2 non-zero weights); sweeps run back to back with random idle cycles, so
+accumulation through ``c`` crosses several K steps and idles.  The model is
+the DP variant's golden reference; besides every D and the latency of each,
+the bench checks the array's sweep cycle formula against what it measured.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cocotb
 import numpy as np
 
-from golden.sparq import matmul, wrap
-from verif.harness import bench_args
-from verif.tb_tc_common import activations, check_random_tiles, pack, tile_c, weights
+from golden.sparq import Config
+from hdl.tc.variants import dp_class
+from verif.bench import StreamBench
+from verif.kit import (BenchArgs, mixed_activations, sparse_2to4, tile_c, uint, unpack,
+                       weights)
+from verif.tc_ports import stc_steps, tc_steps
 
 
-def tiles(rng, args, count):
-    """(A, B, C) operand sets with K from 1 to 6 steps."""
-    m, n, ks = args["rows"], args["cols"], args["k_step"]
-    for _ in range(count):
-        k = int(rng.integers(1, 6 * ks + 1))
-        yield activations(rng, (m, k)), weights(rng, (k, n)), tile_c(rng, m, n, args["acc_width"])
+@dataclass(frozen=True)
+class TensorArgs(BenchArgs):
+    arch: str               # "tc" or "stc"
+    variant: str
+    config: Config | None
+    rows: int
+    cols: int
+    acc_width: int
+    k_step: int
+    latency: int
+    ks: tuple               # K of each sweep
+    sweep_cycles: tuple     # the array's cycles(K) of each sweep
+    seed: int
 
 
-def steps_of(a, b, c, k_step, acc_width):
-    """Port values of each K step; K is padded with zero activations and weights."""
-    pad = -a.shape[1] % k_step
-    a = np.pad(a, ((0, 0), (0, pad)))
-    b = np.pad(b, ((0, pad), (0, 0)))
-    return [{"in_a": pack(a[:, s:s + k_step], 8), "in_b": pack(b[s:s + k_step].T, 8),
-             "in_c": pack(c, acc_width)} for s in range(0, a.shape[1], k_step)]
+class TensorBench(StreamBench):
+    def __init__(self, args, rng):
+        super().__init__(args, rng)
+        self.dp = dp_class(args.variant)
+        self.stc = args.arch == "stc"
 
+    def items(self):
+        a, rng = self.args, self.rng
+        make_w = (lambda k: sparse_2to4(rng, k, a.cols)) if self.stc \
+            else (lambda k: weights(rng, (k, a.cols)))
+        return [(mixed_activations(rng, (a.rows, k)), make_w(k),
+                 tile_c(rng, a.rows, a.cols, a.acc_width)) for k in a.ks]
 
-def model(a, b, c, cfg, acc_width):
-    """Golden D: SPARQ (or exact for the baseline) product plus C, wrapped."""
-    prod = a @ b if cfg is None else matmul(a, b, cfg, acc_width=acc_width)
-    return wrap(prod + c, acc_width)
+    def beats(self, tile):
+        steps = (stc_steps if self.stc else tc_steps)(*tile, self.args.k_step,
+                                                      self.args.acc_width)
+        return [dict(s, in_valid=1, in_first=int(i == 0), in_last=int(i == len(steps) - 1))
+                for i, s in enumerate(steps)]
+
+    def expect(self, tile):
+        return [self.dp.reference(*tile, self.args.config, self.args.acc_width,
+                                  stc=self.stc).tolist()]
+
+    def sample(self, dut):
+        a = self.args
+        return np.array(unpack(uint(dut.out_d.value), a.acc_width, a.rows * a.cols)).reshape(
+            a.rows, a.cols).tolist()
+
+    def idle(self):
+        """Garbage on every data input, random marks, valid low: the array must ignore it."""
+        garbage = {name: int(self.rng.integers(1 << min(width, 62)))
+                   for name, width in self._widths.items()}
+        return dict(garbage, in_valid=0, in_first=int(self.rng.integers(2)),
+                    in_last=int(self.rng.integers(2)))
+
+    def describe(self, tile):
+        return f"K = {tile[0].shape[1]}"
+
+    async def run(self, dut, extra_cycles=8):
+        names = ("in_a", "in_c") + (("in_values", "in_positions") if self.stc else ("in_b",))
+        self._widths = {name: len(getattr(dut, name).value) for name in names}
+        return await super().run(dut, extra_cycles)
 
 
 @cocotb.test()
 async def random_tiles(dut):
-    args = bench_args()
-    ks, acc, m, n = args["k_step"], args["acc_width"], args["rows"], args["cols"]
-    await check_random_tiles(dut, args, tiles, steps_of, model,
-                             garbage={"in_a": 8 * ks * m, "in_b": 8 * ks * n, "in_c": acc * m * n})
+    args = TensorArgs.load()
+    items, beat_cycles, got = await TensorBench(args, np.random.default_rng(args.seed)).run(dut)
+    # Cycles of each sweep from its first step to out_valid, less the idle cycles inside it.
+    measured = tuple(out - cycles[0] - (cycles[-1] - cycles[0] - (len(cycles) - 1))
+                     for out, cycles in zip(got, beat_cycles))
+    assert measured == args.sweep_cycles, \
+        f"sweeps took {measured} cycles, the array's cycles(K) says {args.sweep_cycles}"

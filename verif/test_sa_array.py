@@ -1,79 +1,12 @@
-"""Systolic arrays against golden.sparq: sizes, presets, rounding, baselines, simulators."""
+"""Systolic arrays against the golden model: sizes, presets, rounding, baselines, simulators."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 
 from golden.sparq import PRESETS, Config
-from hdl.sa.emit import emit_array
-from verif.harness import BUILD, SIMULATORS, run_bench
-from verif.tb_sa_common import config_args
-
-#: K odd and even, activation sparsity 0 %, 50 % and 90 %.
-TILES = [[7, 0.0], [8, 0.5], [5, 0.9], [12, 0.0], [1, 0.5], [10, 0.9]]
-
-
-def write_files(files: dict[str, str]) -> list[Path]:
-    """Emitted modules into build/verif/rtl, each file rewritten only on change.
-
-    Designs share modules (PEs, delays), and pytest-xdist workers may write the
-    same file at once: each writes its own temporary file and renames it, so a
-    reader always sees a whole file.
-    """
-    out = BUILD / "rtl"
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in sorted(files.items()):
-        path = out / name
-        if not path.exists() or path.read_text() != text:
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
-        paths.append(path)
-    return paths
-
-
-#: cocotb builds with ``--public-flat-rw``, which keeps every signal of every PE
-#: instance (a 32x32 array needed 1 GB, 128x128 over 10 GB); the benches only
-#: touch the top's ports.
-VERILATOR_ARGS = ("--no-public-flat-rw", "--public-depth", "1")
-
-
-def verilator_setup(files: dict[str, str], top: str, tiles: int) -> tuple[dict, tuple]:
-    """A Verilator control file and build options for an array of ``tiles`` tiles.
-
-    Verilator inlines every module by default, so a 16x16 array compiles 256
-    copies of the PE: the control file keeps PEs and rows as shared C++
-    classes and, with several tiles, makes the tile a hierarchical block built
-    once.  The file names the options, so that they key the build cache.
-    """
-    args = VERILATOR_ARGS + (("--hierarchical",) if tiles > 1 else ())
-    stems = sorted(Path(name).stem for name in files)
-    lines = [f'no_inline -module "{m}"' for m in stems if "_sa_pe_" in m or "_sa_row_" in m]
-    if tiles > 1:
-        lines += [f'hier_block -module "{m}"' for m in stems if "_sa_tile_" in m]
-    text = "\n".join(["`verilator_config", f"// built with {' '.join(args)}"] + lines) + "\n"
-    return {**files, f"{top}.vlt": text}, args
-
-
-def run_array(sim, variant, cfg, rows, cols, tiles=TILES, acc_width=32, tru=True, seed=1,
-              tile=32):
-    top, files, array = emit_array(variant, cfg, rows=rows, cols=cols, acc_width=acc_width,
-                                   tru=tru, tile=tile)
-    build_args = ()
-    if sim == "verilator":
-        files, build_args = verilator_setup(files, top, array.tiles)
-    beats = {str(b): array.stream_cycles(len(tiles), b)
-             for b in {k if variant == "8b8b" else (k + 1) // 2 for k, _ in tiles}}
-    run_bench(sim, write_files(files), top, "verif.tb_sa_array", build_args=build_args, args={
-        "variant": variant, **config_args(cfg), "rows": rows, "cols": cols,
-        "acc_width": acc_width, "tru": tru, "latency": array.latency, "tiles": tiles,
-        "seed": seed, "stream_cycles": beats,
-    }, testcase="gemm_stream")
-    return array
+from verif.harness import SIMULATORS
+from verif.runner import TILES, run_array
 
 
 SIZES = [(1, 1), (1, 4), (3, 5), (4, 4), (8, 8), (16, 16)]
@@ -110,7 +43,7 @@ def test_baselines(variant, sim):
 def test_packed_words_icarus():
     """SPARQ without the trim-and-round units: pre-packed pair words at the west edge."""
     run_array("icarus", "sparq", Config(3, (0, 1, 2, 3, 4, 5), rounding=False), 5, 2,
-              tru=False, seed=3)
+              input="packed", seed=3)
 
 
 @pytest.mark.parametrize("rows,tiles", [(4, [[32, 0.5]] * 4), (8, [[6, 0.5]] * 3)],

@@ -3,9 +3,9 @@
 import pytest
 
 from golden.sparq import PRESETS, Config
-from hdl.generate import module_name
 from hdl.tru import TrimRoundUnit
 from verif.harness import SIMULATORS, emit, run_bench
+from verif.tb_tru import TruArgs
 
 
 @pytest.mark.parametrize("sim", SIMULATORS)
@@ -14,9 +14,5 @@ from verif.harness import SIMULATORS, emit, run_bench
 def test_tru_exhaustive(opts, rounding, sim):
     cfg = Config.preset(opts, rounding=rounding)
     unit = TrimRoundUnit(config=cfg)
-    name = module_name("tru", cfg)
-    source = emit(unit, name)
-    run_bench(sim, [source], name, "verif.tb_tru", args={
-        "bits": cfg.bits, "shifts": list(cfg.shifts), "rounding": cfg.rounding,
-        "latency": unit.latency, "seed": opts,
-    }, testcase="exhaustive_pairs")
+    run_bench(sim, emit(unit), unit.module_name, "verif.tb_tru",
+              TruArgs(config=cfg, latency=unit.latency, seed=opts), testcase="exhaustive_pairs")

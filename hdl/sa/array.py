@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import numbers
-
 from amaranth import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import Config
+from hdl.checks import check_acc_width, check_choice, check_int
+from hdl.emit.hierarchy import Hierarchy, place, unused
+from hdl.emit.naming import module_name
 from hdl.layouts import ActPair
-from hdl.sa import PE_VARIANTS, make_pe
 from hdl.sa.delay import delayed
-from hdl.sa.pe_base import Ctl, check_acc_width
+from hdl.sa.pe_base import Ctl
 from hdl.sa.row import SystolicRow
 from hdl.sa.skew import skewed
 from hdl.sa.tile import SystolicTile
-from hdl.sa.stitch import Hierarchy, place, unused
+from hdl.sa.variants import pe_class
 from hdl.tru import TrimRoundUnit
 
-__all__ = ["SystolicArray", "pairs_per_tile"]
+__all__ = ["SystolicArray", "INPUTS"]
 
-
-def pairs_per_tile(variant: str, k: int) -> int:
-    """Beats of a tile with reduction length ``k``: ``k`` for 8b-8b, else ``ceil(k / 2)``."""
-    return k if variant == "8b8b" else (k + 1) // 2
+#: What the west edge takes: raw activation codes, or (for PEs that take pair words)
+#: pre-packed words from the user's own trim-and-round units.
+INPUTS = ("raw", "packed")
 
 
 class SystolicArray(wiring.Component):
@@ -36,8 +35,8 @@ class SystolicArray(wiring.Component):
     for 8b-8b) and, for every column, the matching weights.  The wrapper skews
     the aligned inputs (row ``i`` and column ``j`` by ``i`` and ``j`` cycles),
     so the beat reaches PE ``(i, j)`` ``i + j`` cycles after PE ``(0, 0)``.
-    For SPARQ with ``tru`` (the default) each row's raw pair goes through a
-    :class:`~hdl.tru.TrimRoundUnit` first.
+    For PEs that take pair words (SPARQ) with ``input="raw"`` (the default)
+    each row's raw pair goes through a :class:`~hdl.tru.TrimRoundUnit` first.
 
     Protocol: a tile is ``P`` beats with ``in_valid`` high, ``in_first`` on the
     first and ``in_last`` on the last (both on a one-beat tile); idle cycles
@@ -57,25 +56,23 @@ class SystolicArray(wiring.Component):
     Parameters
     ----------
     variant : str
-        PE variant, one of ``hdl.sa.PE_VARIANTS``.
+        PE variant, a key of :data:`hdl.sa.variants.PE_VARIANTS`.
     config : Config or None
-        Required for ``"sparq"``.
+        For the variants built from a configuration (SPARQ) only.
     rows, cols : int
         Array size, 1 or more.
     acc_width : int
         Accumulator width (default 32).
-    tru : bool
-        SPARQ only: trim and round at the west edge (raw ``ActPair`` input);
-        ``False`` takes pre-packed pair words (:func:`golden.sparq.encode`).
+    input : str
+        ``"raw"``: activation codes at the west edge (SPARQ: trimmed and
+        rounded there); ``"packed"``: pre-packed pair words
+        (:func:`golden.sparq.encode`), for the PEs that take them.
     tile : int
         Largest tile edge: the array is a grid of tiles of up to
         ``tile x tile`` PEs (PE -> row -> tile -> array).
     hierarchy : Hierarchy or None
-        Emit rows, PEs, units and delays as separate instantiated modules;
-        ``names`` gives their Verilog names.
-    names : dict or None
-        ``{"pe": name, "row": f(cols), "tile": f(rows, cols), "tru": name,
-        "delay": f(width, depth), "skew": f(width, lanes, reverse)}``.
+        Emit tiles, rows, PEs, units and delays as separate instantiated
+        modules, each named by its own ``module_name``.
 
     Members
     -------
@@ -94,21 +91,21 @@ class SystolicArray(wiring.Component):
     """
 
     def __init__(self, *, variant: str, config: Config | None = None, rows: int, cols: int,
-                 acc_width: int = 32, tru: bool = True, tile: int = 32,
-                 hierarchy: Hierarchy | None = None, names: dict | None = None):
-        for name, value in (("rows", rows), ("cols", cols), ("tile", tile)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if variant not in PE_VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(PE_VARIANTS)}, got {variant!r}")
-        if (hierarchy is None) != (names is None):
-            raise ValueError("hierarchy and names go together")
+                 acc_width: int = 32, input: str = "raw", tile: int = 32,
+                 hierarchy: Hierarchy | None = None):
+        self._pe_class = pe_class(variant)
         self._variant, self._config = variant, config
-        self._rows, self._cols, self._tile = int(rows), int(cols), int(tile)
+        self._rows, self._cols = check_int("rows", rows, 1), check_int("cols", cols, 1)
+        self._tile = check_int("tile", tile, 1)
         self._acc_width = check_acc_width(acc_width)
-        self._tru = bool(tru) and variant == "sparq"
-        self._hierarchy, self._names = hierarchy, names
+        self._input = check_choice("input", input, INPUTS)
+        if input == "packed" and not self._pe_class.takes_words:
+            raise ValueError(f"input='packed' needs PEs that take pair words; the {variant} PE "
+                             f"takes activation codes")
+        self._tru = self._pe_class.takes_words and input == "raw"
+        self._hierarchy = hierarchy
         pe = unused(self.make_pe())
+        self._label = pe.label
         pe_act = pe.signature.members["in_act"].shape
         self._pe_act = pe_act
         act = ActPair if self._tru else pe_act
@@ -123,7 +120,27 @@ class SystolicArray(wiring.Component):
         })
 
     def make_pe(self):
-        return make_pe(self._variant, self._config, self._acc_width)
+        return self._pe_class.build(self._config, self._acc_width)
+
+    @property
+    def module_name(self) -> str:
+        return module_name("sa_array", self._label, f"{self._rows}x{self._cols}",
+                           f"acc{self._acc_width}", "packed" if self._input == "packed" else None,
+                           f"tile{self._tile}" if self._tile != 32 else None)
+
+    @property
+    def pe_class(self):
+        """The PE variant (its class, with ``k_step``, ``reference`` and the rest)."""
+        return self._pe_class
+
+    @property
+    def k_step(self) -> int:
+        """Reduction elements a beat carries."""
+        return self._pe_class.k_step
+
+    def beats(self, k: int) -> int:
+        """Beats of a tile with reduction length ``k``: ``ceil(k / k_step)``."""
+        return -(-k // self.k_step)
 
     @property
     def rows(self) -> int:
@@ -154,7 +171,18 @@ class SystolicArray(wiring.Component):
 
     def stream_cycles(self, tiles: int, beats: int) -> int:
         """Same for ``tiles`` back-to-back tiles of ``beats`` beats, padded to ``rows``."""
-        return (tiles - 1) * max(beats, self._rows) + self.tile_cycles(beats)
+        return self.mixed_stream_cycles([beats] * tiles)
+
+    def mixed_stream_cycles(self, beats: list[int]) -> int:
+        """Same for back-to-back tiles of ``beats[n]`` beats each (different K).
+
+        Tile ``n > 0`` starts right after tile ``n - 1``'s last beat, after
+        ``rows - beats[n]`` idle cycles if it is shorter than ``rows`` (two
+        ``in_last`` beats must be ``rows`` cycles apart), so its last beat
+        comes ``max(beats[n], rows)`` cycles after the previous one.
+        """
+        last = beats[0] - 1 + sum(max(b, self._rows) for b in beats[1:])
+        return last + self.latency + self._rows
 
     # ---------------------------------------------------------------- elaboration
 
@@ -170,26 +198,23 @@ class SystolicArray(wiring.Component):
         words = []
         for i in range(self._rows):
             unit = place(m, f"tru_{i}", lambda: TrimRoundUnit(config=self._config),
-                         self._hierarchy, self._names and self._names["tru"],
-                         {"in_valid": self.in_valid, "in_pair": self.in_act[i]})
+                         self._hierarchy, {"in_valid": self.in_valid, "in_pair": self.in_act[i]})
             words.append(unit.out_word)
         return words, ctl, weight
 
     def _make_tile(self, rows: int, cols: int):
-        names, hierarchy = self._names, self._hierarchy
+        hierarchy = self._hierarchy
 
         def make_row():
-            return SystolicRow(make_pe=self.make_pe, cols=cols, hierarchy=hierarchy,
-                               pe_module=names and names["pe"])
-        return SystolicTile(make_row=make_row, rows=rows, hierarchy=hierarchy,
-                            row_module=names and names["row"](cols))
+            return SystolicRow(make_pe=self.make_pe, cols=cols, hierarchy=hierarchy)
+        return SystolicTile(make_row=make_row, rows=rows, hierarchy=hierarchy)
 
     def _skewed(self, m, name: str, lanes: list, offset: int, reverse: bool = False):
         """Lanes skewed by one cycle each (reversed: the last lane first), plus ``offset``."""
         width = len(Cat(lanes[0]))
-        hier, names = self._hierarchy, self._names
-        bus = skewed(m, name, Cat(lanes), width, len(lanes), reverse, hier, names)
-        bus = delayed(m, name, bus, offset, hier, names)
+        hier = self._hierarchy
+        bus = skewed(m, name, Cat(lanes), width, len(lanes), reverse, hier)
+        bus = delayed(m, name, bus, offset, hier)
         return [bus[k * width:(k + 1) * width] for k in range(len(lanes))]
 
     def elaborate(self, platform):
@@ -221,7 +246,7 @@ class SystolicArray(wiring.Component):
         for a, (r0, r1) in enumerate(row_spans):
             for b, (c0, c1) in enumerate(col_spans):
                 place(m, f"tile_{a}_{b}", lambda: self._make_tile(r1 - r0, c1 - c0),
-                      self._hierarchy, self._names and self._names["tile"](r1 - r0, c1 - c0), {
+                      self._hierarchy, {
                           "in_act": act[a, b], "in_ctl": ctl_bus[a, b],
                           "out_act": act[a, b + 1], "out_ctl": ctl_bus[a, b + 1],
                           "in_weight": wgt[a, b], "out_weight": wgt[a + 1, b],

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import numbers
-
 from amaranth import Cat, Module, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hdl.sa.stitch import Hierarchy, place
+from hdl.checks import check_int
+from hdl.emit.hierarchy import Hierarchy, place
+from hdl.emit.naming import module_name
 
 __all__ = ["Delay", "delayed"]
 
 
-def delayed(m, name: str, value, depth: int, hierarchy: Hierarchy | None = None,
-            names: dict | None = None):
+def delayed(m, name: str, value, depth: int, hierarchy: Hierarchy | None = None):
     """``value`` delayed ``depth`` cycles, from one :class:`Delay` per binary digit."""
     value = Cat(value)
     width = len(value)
     for bit in range(depth.bit_length()):
         if depth >> bit & 1:
-            module = names["delay"](width, 1 << bit) if names else None
             delay = place(m, f"{name}_d{1 << bit}",
-                          lambda: Delay(width=width, depth=1 << bit, hierarchy=hierarchy,
-                                        names=names),
-                          hierarchy, module, {"d": value})
+                          lambda: Delay(width=width, depth=1 << bit, hierarchy=hierarchy),
+                          hierarchy, {"d": value})
             value = delay.q
     return value
 
@@ -43,8 +40,8 @@ class Delay(wiring.Component):
         Bits carried, 1 or more.
     depth : int
         A power of two.
-    hierarchy, names :
-        As for :class:`~hdl.sa.array.SystolicArray`.
+    hierarchy : Hierarchy or None
+        Emit the halves as instances of smaller delay modules.
 
     Members
     -------
@@ -52,19 +49,20 @@ class Delay(wiring.Component):
     q : Out(unsigned(width))
     """
 
-    def __init__(self, *, width, depth, hierarchy: Hierarchy | None = None,
-                 names: dict | None = None):
-        for name, value in (("width", width), ("depth", depth)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+    def __init__(self, *, width, depth, hierarchy: Hierarchy | None = None):
+        width, depth = check_int("width", width, 1), check_int("depth", depth, 1)
         if depth & (depth - 1):
             raise ValueError(f"depth must be a power of two, got {depth}")
-        self._depth, self._hierarchy, self._names = int(depth), hierarchy, names
+        self._width, self._depth, self._hierarchy = width, depth, hierarchy
         super().__init__({"d": In(unsigned(width)), "q": Out(unsigned(width))})
 
     @property
     def latency(self) -> int:
         return self._depth
+
+    @property
+    def module_name(self) -> str:
+        return module_name("sa_delay", f"w{self._width}", f"d{self._depth}")
 
     def elaborate(self, platform):
         m = Module()
@@ -74,6 +72,6 @@ class Delay(wiring.Component):
             m.d.comb += self.q.eq(stage)
             return m
         half = self._depth // 2
-        first = delayed(m, "first", self.d, half, self._hierarchy, self._names)
-        m.d.comb += self.q.eq(delayed(m, "second", first, half, self._hierarchy, self._names))
+        first = delayed(m, "first", self.d, half, self._hierarchy)
+        m.d.comb += self.q.eq(delayed(m, "second", first, half, self._hierarchy))
         return m

@@ -11,7 +11,7 @@ from hdl.slot_mult import WeightPair
 __all__ = ["PE2x4b8b", "Act4Pair", "ACT4_BITS"]
 
 ACT4_BITS = 4
-#: Two 4-bit activations ``x[2j]`` (element 0) and ``x[2j+1]``.
+#: Two 4-bit activations ``x[2j]`` (element 0, bits 3:0) and ``x[2j+1]`` (bits 7:4).
 Act4Pair = data.ArrayLayout(unsigned(ACT4_BITS), 2)
 
 
@@ -31,6 +31,8 @@ class PE2x4b8b(SystolicPE):
         ``w[2j]`` and ``w[2j+1]``.
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
+
+    name, title, k_step, act_bits = "2x4b8b", "2x4b-8b", 2, ACT4_BITS
 
     def __init__(self, *, acc_width=32):
         super().__init__(act_shape=Act4Pair, weight_shape=WeightPair, acc_width=acc_width)

@@ -26,6 +26,8 @@ class PE8b8b(SystolicPE):
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
 
+    name, title, k_step = "8b8b", "8b-8b", 1
+
     def __init__(self, *, acc_width=32):
         super().__init__(act_shape=unsigned(ACT_BITS), weight_shape=signed(ACT_BITS),
                          acc_width=acc_width)

@@ -1,24 +1,23 @@
 """What every systolic-array PE variant shares: forwarding, partial sum, drain."""
 
-import numbers
+from __future__ import annotations
 
+from typing import ClassVar
+
+import numpy as np
 from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from golden.sparq import Config, wrap
 from hdl.adder import AdderTree
+from hdl.checks import check_acc_width
+from hdl.emit.naming import module_name
 
-__all__ = ["Ctl", "SystolicPE", "check_acc_width"]
+__all__ = ["Ctl", "SystolicPE"]
 
 #: Control that travels east with the activations, one beat per cycle.
 Ctl = data.StructLayout({"valid": unsigned(1), "first": unsigned(1), "last": unsigned(1)})
-
-
-def check_acc_width(acc_width) -> int:
-    if isinstance(acc_width, bool) or not isinstance(acc_width, numbers.Integral) \
-            or not 8 <= acc_width <= 64:
-        raise ValueError(f"acc_width must be an int in 8..64, got {acc_width!r}")
-    return int(acc_width)
 
 
 class SystolicPE(wiring.Component):
@@ -60,6 +59,41 @@ class SystolicPE(wiring.Component):
         Registered ``in_ctl.valid & in_ctl.last``: ``acc_result`` is new.
     """
 
+    #: The variant's name (``--baseline`` or ``"sparq"``) and its title in reports.
+    name: ClassVar[str]
+    title: ClassVar[str]
+    #: Reduction-axis elements (activation/weight pairs) one beat carries.
+    k_step: ClassVar[int]
+    #: Bits of one activation code at the array's west edge.
+    act_bits: ClassVar[int] = 8
+    #: ``in_act`` is a packed pair word made by a trim-and-round unit.
+    takes_words: ClassVar[bool] = False
+    #: ``"required"``: built from a configuration; ``None``: takes none.
+    config_rule: ClassVar[str | None] = None
+
+    @classmethod
+    def macs_per_cycle(cls) -> int:
+        """Dense-equivalent multiply-accumulates a cycle."""
+        return cls.k_step
+
+    @classmethod
+    def build(cls, config: Config | None = None, acc_width: int = 32) -> SystolicPE:
+        """A PE of this variant; ``config`` only where :attr:`config_rule` asks for one."""
+        if cls.config_rule is None and config is not None:
+            raise ValueError(f"the {cls.name} PE takes no SPARQ configuration, got {config.name}")
+        return cls(acc_width=acc_width) if cls.config_rule is None \
+            else cls(config=config, acc_width=acc_width)
+
+    @classmethod
+    def effective_config(cls, config: Config | None) -> Config | None:
+        """The configuration the arithmetic uses (SySMT has a fixed one)."""
+        return config
+
+    @classmethod
+    def reference(cls, a, w, config: Config | None = None, acc_width: int = 32) -> np.ndarray:
+        """The golden result ``A @ W`` of this variant, wrapped to ``acc_width``."""
+        return wrap(np.asarray(a, np.int64) @ np.asarray(w, np.int64), acc_width)
+
     def __init__(self, *, act_shape, weight_shape, acc_width=32):
         acc_width = check_acc_width(acc_width)
         self._acc_width = acc_width
@@ -73,6 +107,20 @@ class SystolicPE(wiring.Component):
     @property
     def acc_width(self) -> int:
         return self._acc_width
+
+    @property
+    def config(self) -> Config | None:
+        """The configuration the arithmetic uses, or None."""
+        return self.effective_config(getattr(self, "_config", None))
+
+    @property
+    def label(self) -> str:
+        """What the PE computes: a configuration's name, or the variant's."""
+        return self.config.name if self.config_rule else self.name
+
+    @property
+    def module_name(self) -> str:
+        return module_name("sa_pe", self.label, f"acc{self._acc_width}")
 
     @property
     def latency(self) -> int:

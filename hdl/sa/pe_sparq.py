@@ -1,6 +1,7 @@
 """The SPARQ PE: a packed pair word and two weights a cycle."""
 
-from golden.sparq import Config
+from golden.sparq import matmul
+from hdl.checks import check_config
 from hdl.layouts import PairWord
 from hdl.sa.pe_base import SystolicPE
 from hdl.slot_mult import TwoSlotMultiplier, WeightPair
@@ -32,16 +33,16 @@ class SparqPE(SystolicPE):
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
 
+    name, title, k_step, takes_words, config_rule = "sparq", "SPARQ", 2, True, "required"
+
+    @classmethod
+    def reference(cls, a, w, config=None, acc_width=32):
+        return matmul(a, w, check_config(config), acc_width=acc_width)
+
     def __init__(self, *, config, acc_width=32):
-        if not isinstance(config, Config):
-            raise TypeError(f"config must be a golden.sparq.Config, got {config!r}")
-        self._config = config
+        self._config = check_config(config)
         super().__init__(act_shape=PairWord(config), weight_shape=WeightPair,
                          acc_width=acc_width)
-
-    @property
-    def config(self) -> Config:
-        return self._config
 
     def products(self, m):
         m.submodules.slot_mult = mult = TwoSlotMultiplier(config=self._config)

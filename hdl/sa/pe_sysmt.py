@@ -2,9 +2,10 @@
 
 from amaranth import Signal
 
-from golden.sparq import Config
+from golden.sparq import Config, matmul
 from hdl.layouts import ActPair, PairWord
 from hdl.sa.pe_base import SystolicPE
+from hdl.slots import fill_word
 from hdl.slot_mult import TwoSlotMultiplier, WeightPair
 from hdl.window import Window
 
@@ -39,6 +40,16 @@ class SysmtPE(SystolicPE):
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
 
+    name, title, k_step = "sysmt", "SySMT", 2
+
+    @classmethod
+    def effective_config(cls, config=None):
+        return SYSMT_CONFIG
+
+    @classmethod
+    def reference(cls, a, w, config=None, acc_width=32):
+        return matmul(a, w, SYSMT_CONFIG, acc_width=acc_width)
+
     def __init__(self, *, acc_width=32):
         super().__init__(act_shape=ActPair, weight_shape=WeightPair, acc_width=acc_width)
 
@@ -46,26 +57,13 @@ class SysmtPE(SystolicPE):
         cfg, n = SYSMT_CONFIG, SYSMT_CONFIG.bits
         x0, x1 = self.in_act[0], self.in_act[1]
         trim_word = Signal(PairWord(cfg))
-        trim_zero_0, trim_zero_1 = Signal(), Signal()
         m.submodules.win_0 = win_0 = Window(bits=n, shifts=cfg.shifts, rounding=False)
         m.submodules.win_1 = win_1 = Window(bits=n, shifts=cfg.shifts, rounding=False)
-        m.d.comb += [win_0.x.eq(x0), win_1.x.eq(x1),
-                     trim_zero_0.eq(x0 == 0), trim_zero_1.eq(x1 == 0)]
-        # A lone value is exact: upper nibble at shift 4, lower nibble at shift 0,
-        # the lower one multiplied by the partner's weight slot.
+        m.d.comb += [win_0.x.eq(x0), win_1.x.eq(x1)]
+        # A lone value is exact: upper nibble at shift 4, lower nibble at shift 0.
         lone = x0 | x1
-        upper_idx, lower_idx = cfg.shift_index(n), cfg.shift_index(0)
-        with m.If(~trim_zero_0 & ~trim_zero_1):
-            m.d.comb += [trim_word.a.data.eq(win_0.q), trim_word.a.idx.eq(win_0.sel),
-                         trim_word.b.data.eq(win_1.q), trim_word.b.idx.eq(win_1.sel)]
-        with m.Elif(~trim_zero_0):
-            m.d.comb += [trim_word.a.data.eq(lone[n:]), trim_word.a.idx.eq(upper_idx),
-                         trim_word.b.data.eq(lone[:n]), trim_word.b.idx.eq(lower_idx),
-                         trim_word.b.mux.eq(1)]
-        with m.Elif(~trim_zero_1):
-            m.d.comb += [trim_word.b.data.eq(lone[n:]), trim_word.b.idx.eq(upper_idx),
-                         trim_word.a.data.eq(lone[:n]), trim_word.a.idx.eq(lower_idx),
-                         trim_word.a.mux.eq(1)]
+        fill_word(m, trim_word, x0, x1, a=(win_0.q, win_0.sel), b=(win_1.q, win_1.sel),
+                  upper=(lone[n:], cfg.shift_index(n)), lower=(lone[:n], cfg.shift_index(0)))
         m.submodules.slot_mult = mult = TwoSlotMultiplier(config=cfg)
         m.d.comb += [mult.word.eq(trim_word), mult.weights.eq(self.in_weight)]
         return [mult.prod_a, mult.prod_b]

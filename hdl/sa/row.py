@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 
 from amaranth import Module, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hdl.checks import check_int
+from hdl.emit.hierarchy import Hierarchy, place, unused
+from hdl.emit.naming import module_name
 from hdl.sa.pe_base import Ctl, SystolicPE
-from hdl.sa.stitch import Hierarchy, place, unused
 
 __all__ = ["SystolicRow"]
 
@@ -29,9 +30,7 @@ class SystolicRow(wiring.Component):
     cols : int
         PEs in the row, 1 or more.
     hierarchy : Hierarchy or None
-        Instantiate the PE module ``pe_module`` instead of flattening PEs.
-    pe_module : str or None
-        Verilog name of the PE module (with ``hierarchy``).
+        Instantiate the PE module instead of flattening PEs.
 
     Members
     -------
@@ -48,17 +47,16 @@ class SystolicRow(wiring.Component):
     """
 
     def __init__(self, *, make_pe: Callable[[], SystolicPE], cols: int,
-                 hierarchy: Hierarchy | None = None, pe_module: str | None = None):
-        if isinstance(cols, bool) or not isinstance(cols, numbers.Integral) or cols < 1:
-            raise ValueError(f"cols must be a positive int, got {cols!r}")
-        if (hierarchy is None) != (pe_module is None):
-            raise ValueError("hierarchy and pe_module go together")
-        self._make_pe, self._cols = make_pe, int(cols)
-        self._hierarchy, self._pe_module = hierarchy, pe_module
+                 hierarchy: Hierarchy | None = None):
+        self._make_pe, self._cols = make_pe, check_int("cols", cols, 1)
+        self._hierarchy = hierarchy
         pe = unused(make_pe())
+        self._pe_module = pe.module_name
         members = pe.signature.members
         weights = data.ArrayLayout(members["in_weight"].shape, cols)
         drains = data.ArrayLayout(signed(pe.acc_width), cols)
+        self._label, self._acc_width = pe.label, pe.acc_width
+        self._module = module_name("sa_row", pe.label, f"c{cols}", f"acc{pe.acc_width}")
         super().__init__({
             "in_act": In(members["in_act"].shape), "in_ctl": In(Ctl),
             "out_act": Out(members["in_act"].shape), "out_ctl": Out(Ctl),
@@ -67,11 +65,28 @@ class SystolicRow(wiring.Component):
             "drain_load": In(cols), "done": Out(cols),
         })
 
+    @property
+    def module_name(self) -> str:
+        return self._module
+
+    @property
+    def cols(self) -> int:
+        return self._cols
+
+    @property
+    def label(self) -> str:
+        """What the PEs compute (their configuration's or variant's name)."""
+        return self._label
+
+    @property
+    def acc_width(self) -> int:
+        return self._acc_width
+
     def elaborate(self, platform):
         m = Module()
         act, ctl = self.in_act, self.in_ctl
         for j in range(self._cols):
-            pe = place(m, f"pe_{j}", self._make_pe, self._hierarchy, self._pe_module, {
+            pe = place(m, f"pe_{j}", self._make_pe, self._hierarchy, {
                 "in_act": act, "in_ctl": ctl,
                 "in_weight": self.in_weight[j], "out_weight": self.out_weight[j],
                 "drain_in": self.drain_in[j], "drain_out": self.drain_out[j],

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import numbers
-
 from amaranth import Cat, Module, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hdl.checks import check_int
+from hdl.emit.hierarchy import Hierarchy, place
+from hdl.emit.naming import module_name
 from hdl.sa.delay import delayed
-from hdl.sa.stitch import Hierarchy, place
 
 __all__ = ["Skew", "skewed"]
 
 
 def skewed(m, name: str, bus, width: int, lanes: int, reverse: bool = False,
-           hierarchy: Hierarchy | None = None, names: dict | None = None):
+           hierarchy: Hierarchy | None = None):
     """``bus`` (``lanes`` lanes of ``width`` bits) through a :class:`Skew`."""
     if lanes == 1:
         return Cat(bus)
-    module = names["skew"](width, lanes, reverse) if names else None
     skew = place(m, f"{name}_skew",
-                 lambda: Skew(width=width, lanes=lanes, reverse=reverse, hierarchy=hierarchy,
-                              names=names),
-                 hierarchy, module, {"d": Cat(bus)})
+                 lambda: Skew(width=width, lanes=lanes, reverse=reverse, hierarchy=hierarchy),
+                 hierarchy, {"d": Cat(bus)})
     return skew.q
 
 
@@ -44,8 +42,8 @@ class Skew(wiring.Component):
     lanes : int
         Lanes, 2 or more (one lane needs no register).
     reverse : bool
-    hierarchy, names :
-        As for :class:`~hdl.sa.array.SystolicArray`.
+    hierarchy : Hierarchy or None
+        Emit the parts as instances of smaller skew and delay modules.
 
     Members
     -------
@@ -54,27 +52,28 @@ class Skew(wiring.Component):
     q : Out(unsigned(width * lanes))
     """
 
-    def __init__(self, *, width, lanes, reverse=False, hierarchy: Hierarchy | None = None,
-                 names: dict | None = None):
-        for name, value, lo in (("width", width, 1), ("lanes", lanes, 2)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
-                raise ValueError(f"{name} must be an int >= {lo}, got {value!r}")
-        self._width, self._lanes, self._reverse = int(width), int(lanes), bool(reverse)
-        self._hierarchy, self._names = hierarchy, names
+    def __init__(self, *, width, lanes, reverse=False, hierarchy: Hierarchy | None = None):
+        self._width, self._lanes = check_int("width", width, 1), check_int("lanes", lanes, 2)
+        self._reverse, self._hierarchy = bool(reverse), hierarchy
         super().__init__({"d": In(unsigned(width * lanes)), "q": Out(unsigned(width * lanes))})
+
+    @property
+    def module_name(self) -> str:
+        return module_name("sa_skew", f"w{self._width}", f"l{self._lanes}",
+                           "rev" if self._reverse else None)
 
     def elaborate(self, platform):
         m = Module()
         w, n = self._width, self._lanes
         h = 1 << ((n - 1).bit_length() - 1)
         low, high = self.d[:h * w], self.d[h * w:]
-        hier, names, rev = self._hierarchy, self._names, self._reverse
-        low = skewed(m, "low", low, w, h, rev, hier, names)
-        high = skewed(m, "high", high, w, n - h, rev, hier, names)
+        hier, rev = self._hierarchy, self._reverse
+        low = skewed(m, "low", low, w, h, rev, hier)
+        high = skewed(m, "high", high, w, n - h, rev, hier)
         # Forward: the upper lanes wait h cycles more; reverse: the lower n - h more.
         if rev:
-            low = delayed(m, "low_wait", low, n - h, hier, names)
+            low = delayed(m, "low_wait", low, n - h, hier)
         else:
-            high = delayed(m, "high_wait", high, h, hier, names)
+            high = delayed(m, "high_wait", high, h, hier)
         m.d.comb += self.q.eq(Cat(low, high))
         return m

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 
 from amaranth import Cat, Module, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hdl.checks import check_int
+from hdl.emit.hierarchy import Hierarchy, place, unused
+from hdl.emit.naming import module_name
 from hdl.sa.pe_base import Ctl
 from hdl.sa.row import SystolicRow
-from hdl.sa.stitch import Hierarchy, place, unused
 
 __all__ = ["SystolicTile"]
 
@@ -31,8 +32,8 @@ class SystolicTile(wiring.Component):
         Returns a new row of ``cols`` PEs.
     rows : int
         Rows in the tile, 1 or more.
-    hierarchy, row_module :
-        Instantiate the row module ``row_module`` instead of flattening rows.
+    hierarchy : Hierarchy or None
+        Instantiate the row module instead of flattening rows.
 
     Members
     -------
@@ -49,12 +50,14 @@ class SystolicTile(wiring.Component):
     """
 
     def __init__(self, *, make_row: Callable[[], SystolicRow], rows: int,
-                 hierarchy: Hierarchy | None = None, row_module: str | None = None):
-        if isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or rows < 1:
-            raise ValueError(f"rows must be a positive int, got {rows!r}")
-        self._make_row, self._rows = make_row, int(rows)
-        self._hierarchy, self._row_module = hierarchy, row_module
-        members = unused(make_row()).signature.members
+                 hierarchy: Hierarchy | None = None):
+        self._make_row, self._rows = make_row, check_int("rows", rows, 1)
+        self._hierarchy = hierarchy
+        row = unused(make_row())
+        self._row_module = row.module_name
+        self._module = module_name("sa_tile", row.label, f"{rows}x{row.cols}",
+                                   f"acc{row.acc_width}")
+        members = row.signature.members
         acts = data.ArrayLayout(members["in_act"].shape, rows)
         ctls = data.ArrayLayout(Ctl, rows)
         super().__init__({
@@ -67,6 +70,10 @@ class SystolicTile(wiring.Component):
             "done": Out(members["done"].shape),
         })
 
+    @property
+    def module_name(self) -> str:
+        return self._module
+
     def elaborate(self, platform):
         m = Module()
         R = self._rows
@@ -75,7 +82,7 @@ class SystolicTile(wiring.Component):
         drains = [self.drain_out] + [Signal(len(Cat(self.drain_out)), name=f"drain_{i + 1}")
                                      for i in range(R - 1)] + [self.drain_in]
         for i in range(R):
-            place(m, f"row_{i}", self._make_row, self._hierarchy, self._row_module, {
+            place(m, f"row_{i}", self._make_row, self._hierarchy, {
                 "in_act": self.in_act[i], "in_ctl": self.in_ctl[i],
                 "out_act": self.out_act[i], "out_ctl": self.out_ctl[i],
                 "in_weight": weights[i], "out_weight": weights[i + 1],

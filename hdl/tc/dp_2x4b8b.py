@@ -33,12 +33,14 @@ class Reference4bDotProduct(DotProductUnit):
         See :class:`~hdl.tc.dp_base.DotProductUnit`.
     """
 
-    K_STEP = 8
+    name, title, k_step, act_bits = "2x4b8b", "2x4b-8b", 8, REF_ACT_BITS
+    #: The paper compares it as a unit; no array is built from it.
+    in_arrays = False
 
     def __init__(self, *, acc_width=32):
         super().__init__(
-            activations={"in_a": In(data.ArrayLayout(unsigned(REF_ACT_BITS), self.K_STEP))},
+            activations={"in_a": In(data.ArrayLayout(unsigned(REF_ACT_BITS), self.k_step))},
             acc_width=acc_width)
 
     def products(self, m):
-        return self.plain_products(m, REF_ACT_BITS)
+        return self.plain_products(m)

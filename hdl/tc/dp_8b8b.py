@@ -30,11 +30,12 @@ class BaselineDotProduct(DotProductUnit):
         See :class:`~hdl.tc.dp_base.DotProductUnit`.
     """
 
-    K_STEP = 4
+    name, title, k_step = "8b8b", "8b-8b", 4
 
     def __init__(self, *, acc_width=32):
-        super().__init__(activations={"in_a": In(data.ArrayLayout(unsigned(ACT_BITS), self.K_STEP))},
+        super().__init__(activations={"in_a": In(data.ArrayLayout(unsigned(ACT_BITS),
+                                                                   self.k_step))},
                          acc_width=acc_width)
 
     def products(self, m):
-        return self.plain_products(m, ACT_BITS)
+        return self.plain_products(m)

@@ -1,13 +1,19 @@
 """What every tensor-core dot-product unit shares: ``d = products + c``, registered."""
 
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
 from amaranth import Module, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.sparq import ACT_BITS
+from golden.sparq import ACT_BITS, Config, matmul, wrap
 from hdl.adder import AdderTree
+from hdl.checks import check_acc_width
+from hdl.emit.naming import module_name
 from hdl.multiplier import Multiplier
-from hdl.tc.params import check_acc_width
 
 __all__ = ["DotProductUnit"]
 
@@ -33,7 +39,7 @@ class DotProductUnit(wiring.Component):
     -------
     in_valid : In(1)
         The operands are valid this cycle; ``out_d`` loads their result.
-    in_b : In(ArrayLayout(signed(8), K_STEP))
+    in_b : In(ArrayLayout(signed(8), k_step))
         Weights.
     in_c : In(signed(acc_width))
         The third operand (partial sum).
@@ -43,15 +49,51 @@ class DotProductUnit(wiring.Component):
         The registered, wrapped sum; held while ``in_valid`` is low.
     """
 
-    #: Dense reduction-axis elements consumed per cycle; set by each variant.
-    K_STEP: int
+    #: The variant's name (``--baseline`` or ``"sparq"``) and its title in reports.
+    name: ClassVar[str]
+    title: ClassVar[str]
+    #: Dense reduction-axis elements consumed per cycle.
+    k_step: ClassVar[int]
+    #: Bits of one activation code.
+    act_bits: ClassVar[int] = ACT_BITS
+    #: Activations arrive as packed pair words (``in_words``), made by TRUs in front.
+    takes_words: ClassVar[bool] = False
+    #: ``"required"``: built from a configuration; ``None``: takes none.
+    config_rule: ClassVar[str | None] = None
+    #: The tensor-core arrays (dense and 2:4 sparse) are built from this variant.
+    in_arrays: ClassVar[bool] = True
+
+    @classmethod
+    def macs_per_cycle(cls) -> int:
+        return cls.k_step
+
+    @classmethod
+    def build(cls, config: Config | None = None, acc_width: int = 32) -> DotProductUnit:
+        if cls.config_rule is None and config is not None:
+            raise ValueError(f"the {cls.name} dot-product unit takes no SPARQ configuration, "
+                             f"got {config.name}")
+        return cls(acc_width=acc_width) if cls.config_rule is None \
+            else cls(config=config, acc_width=acc_width)
+
+    @classmethod
+    def product(cls, a, w, config: Config | None = None, stc: bool = False) -> np.ndarray:
+        """``A @ W`` as this variant computes it, not wrapped (int64)."""
+        if cls.config_rule is None:
+            return np.asarray(a, np.int64) @ np.asarray(w, np.int64)
+        return matmul(a, w, config, stc=stc, acc_width=64)
+
+    @classmethod
+    def reference(cls, a, w, c, config: Config | None = None, acc_width: int = 32,
+                  stc: bool = False) -> np.ndarray:
+        """The golden ``D = A @ W + C``, wrapped to ``acc_width``."""
+        return wrap(cls.product(a, w, config, stc) + np.asarray(c, np.int64), acc_width)
 
     def __init__(self, *, activations: dict, acc_width=32):
         self._acc_width = check_acc_width(acc_width)
         super().__init__({
             "in_valid": In(1),
             **activations,
-            "in_b": In(data.ArrayLayout(signed(ACT_BITS), self.K_STEP)),
+            "in_b": In(data.ArrayLayout(signed(ACT_BITS), self.k_step)),
             "in_c": In(signed(self._acc_width)),
             "out_valid": Out(1),
             "out_d": Out(signed(self._acc_width)),
@@ -62,6 +104,18 @@ class DotProductUnit(wiring.Component):
         return self._acc_width
 
     @property
+    def config(self) -> Config | None:
+        return getattr(self, "_config", None)
+
+    @property
+    def label(self) -> str:
+        return self.config.name if self.config_rule else self.name
+
+    @property
+    def module_name(self) -> str:
+        return module_name("tc_dp", self.label, f"acc{self._acc_width}")
+
+    @property
     def latency(self) -> int:
         """Cycles from ``in_valid`` to the matching ``out_valid``."""
         return 1
@@ -70,11 +124,11 @@ class DotProductUnit(wiring.Component):
         """Add the multipliers to ``m``; return their signed products."""
         raise NotImplementedError
 
-    def plain_products(self, m: Module, a_bits: int) -> list:
+    def plain_products(self, m: Module) -> list:
         """One :class:`~hdl.multiplier.Multiplier` per ``in_a[i] * in_b[i]``."""
         out = []
-        for i in range(self.K_STEP):
-            mult = m.submodules[f"mult_{i}"] = Multiplier(a_bits=a_bits, b_bits=ACT_BITS)
+        for i in range(self.k_step):
+            mult = m.submodules[f"mult_{i}"] = Multiplier(a_bits=self.act_bits, b_bits=ACT_BITS)
             m.d.comb += [mult.a.eq(self.in_a[i]), mult.b.eq(self.in_b[i])]
             out.append(mult.product)
         return out

@@ -3,10 +3,10 @@
 from amaranth.lib import data
 from amaranth.lib.wiring import In
 
+from hdl.checks import check_config
 from hdl.layouts import PairWord
 from hdl.slot_mult import TwoSlotMultiplier
 from hdl.tc.dp_base import DotProductUnit
-from hdl.tc.params import check_config
 
 __all__ = ["SparqDotProduct"]
 
@@ -37,21 +37,17 @@ class SparqDotProduct(DotProductUnit):
         See :class:`~hdl.tc.dp_base.DotProductUnit`.
     """
 
-    K_STEP = 8
+    name, title, k_step, takes_words, config_rule = "sparq", "SPARQ", 8, True, "required"
 
     def __init__(self, *, config, acc_width=32):
         self._config = check_config(config)
         super().__init__(
-            activations={"in_words": In(data.ArrayLayout(PairWord(config), self.K_STEP // 2))},
+            activations={"in_words": In(data.ArrayLayout(PairWord(config), self.k_step // 2))},
             acc_width=acc_width)
-
-    @property
-    def config(self):
-        return self._config
 
     def products(self, m):
         out = []
-        for j in range(self.K_STEP // 2):
+        for j in range(self.k_step // 2):
             mult = m.submodules[f"mult_{j}"] = TwoSlotMultiplier(config=self._config)
             m.d.comb += [mult.word.eq(self.in_words[j]),
                          mult.weights[0].eq(self.in_b[2 * j]),

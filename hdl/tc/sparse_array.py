@@ -5,30 +5,31 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import ACT_BITS
-from hdl.sa.stitch import place
+from hdl.checks import check_acc_width, check_config, check_int
+from hdl.emit.hierarchy import place
+from hdl.emit.naming import module_name
 from hdl.tc.group_select import POSITION_BITS
-from hdl.tc.params import (SweepTiming, check_acc_width, check_config, check_names, check_size,
-                            check_tile_bits, check_variant)
+from hdl.tc.params import SweepTiming
 from hdl.tc.row import DotProductRow
-from hdl.tc.sparse_select import stc_k_step
+from hdl.tc.variants import STC_DENSITY, dp_class
 
 __all__ = ["SparseTensorCore"]
 
 
 class SparseTensorCore(SweepTiming, wiring.Component):
-    """``D = A x B + C`` with 2:4 sparse B arriving compressed, K_STEP dense K a cycle.
+    """``D = A x B + C`` with 2:4 sparse B arriving compressed, k_step dense K a cycle.
 
     Rows of cells (:class:`~hdl.tc.row.DotProductRow`); each cell ``(r, n)``
     has a :class:`SparseSelect` (its selection muxes
     depend on column ``n``'s weight positions; for SPARQ also its own TRUs,
     SPARQ.md sections 5 and 7) and a DP unit whose output register
     accumulates ``D[r][n]``.  Skipping the zero weights doubles the dense K
-    rate of the tensor core: ``"8b8b"`` consumes K_STEP = 8 dense K (4
-    non-zero weights) a cycle, ``latency`` 1; ``"sparq"`` K_STEP = 16 (8
+    rate of the tensor core: ``"8b8b"`` consumes k_step = 8 dense K (4
+    non-zero weights) a cycle, ``latency`` 1; ``"sparq"`` k_step = 16 (8
     weight slots), ``latency`` 2 (values, here once for all rows, C and
     control, in the rows, wait for the TRUs in ``s1_*`` registers).  Protocol as :class:`hdl.tc.array.TensorCore`: a
     sweep over K is a run of ``in_valid`` steps marked ``in_first`` (loads
-    ``in_c``) and ``in_last``; ``ceil(K / K_STEP)`` steps; D appears
+    ``in_c``) and ``in_last``; ``ceil(K / k_step)`` steps; D appears
     ``latency`` cycles after the last.
 
     Parameters
@@ -41,22 +42,19 @@ class SparseTensorCore(SweepTiming, wiring.Component):
         Tile size M x N (1..64).
     acc_width : int
         Width of C and D (default 32).
-    hierarchy : hdl.sa.stitch.Hierarchy or None
-        If given, the rows, DP units and (SPARQ) the selection front ends
-        become ``Instance`` s of the modules ``names["row"]``, ``names["dp"]``
-        and ``names["select"]``, each converted once (see
-        :func:`hdl.tc.emit.emit_array`).
-    names : dict or None
-        Module names, required with ``hierarchy``.
+    hierarchy : hdl.emit.Hierarchy or None
+        If given, rows, DP units and their TRUs or selections become
+        ``Instance`` s of their modules, each converted once (see
+        :func:`hdl.tc.build.emit_array`); else a plain Amaranth hierarchy.
 
     Members
     -------
     in_valid, in_first, in_last : In(1)
-    in_a : In(ArrayLayout(ArrayLayout(unsigned(8), K_STEP), rows))
-        ``in_a[r][k] = A[r][k0 + k]`` (dense; ``k0`` a multiple of K_STEP).
-    in_values : In(ArrayLayout(ArrayLayout(signed(8), K_STEP / 2), cols))
+    in_a : In(ArrayLayout(ArrayLayout(unsigned(8), k_step), rows))
+        ``in_a[r][k] = A[r][k0 + k]`` (dense; ``k0`` a multiple of k_step).
+    in_values : In(ArrayLayout(ArrayLayout(signed(8), k_step / 2), cols))
         ``in_values[n][i] = values[k0 / 2 + i][n]`` of golden.sparq.compress_2to4(B).
-    in_positions : In(ArrayLayout(ArrayLayout(unsigned(2), K_STEP / 2), cols))
+    in_positions : In(ArrayLayout(ArrayLayout(unsigned(2), k_step / 2), cols))
         The matching positions.
     in_c : In(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
         Sampled on ``in_first`` steps.
@@ -66,15 +64,15 @@ class SparseTensorCore(SweepTiming, wiring.Component):
     """
 
     def __init__(self, *, variant="sparq", config=None, rows=4, cols=4, acc_width=32,
-                 hierarchy=None, names=None):
-        self._variant = check_variant(variant, ("8b8b", "sparq"))
+                 hierarchy=None):
+        self._dp = dp_class(variant, arrays=True)
+        self._variant = variant
         self._hierarchy = hierarchy
-        self._names = check_names(hierarchy, names, ("row", "dp", "select")
-                                  if variant == "sparq" else ("row", "dp"))
-        self._config = check_config(config) if variant == "sparq" else None
-        self._rows, self._cols = check_size("rows", rows, 64), check_size("cols", cols, 64)
+        self._config = check_config(config) if self._dp.config_rule else None
+        if self._config is None and config is not None:
+            raise ValueError(f"the {variant} array takes no SPARQ configuration")
+        self._rows, self._cols = check_int("rows", rows, 1), check_int("cols", cols, 1)
         self._acc_width = check_acc_width(acc_width)
-        check_tile_bits(rows, cols, acc_width)
         k = self.k_step
         tile = data.ArrayLayout(data.ArrayLayout(signed(acc_width), cols), rows)
         super().__init__({
@@ -89,21 +87,38 @@ class SparseTensorCore(SweepTiming, wiring.Component):
         })
 
     @property
+    def dp_class(self):
+        """The DP unit variant (its class, with ``k_step``, ``reference`` and the rest)."""
+        return self._dp
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @property
+    def cols(self) -> int:
+        return self._cols
+
+    @property
     def k_step(self) -> int:
-        """Dense K elements consumed per step (per cycle)."""
-        return stc_k_step(self._variant)
+        """Dense K elements consumed per step (per cycle): twice the DP unit's (2:4)."""
+        return STC_DENSITY * self._dp.k_step
+
+    @property
+    def module_name(self) -> str:
+        return module_name("stc_array", self._config or self._variant,
+                           f"{self._rows}x{self._cols}", f"acc{self._acc_width}")
 
     def elaborate(self, platform):
         m = Module()
         values, valid, last = self.in_values, self.in_valid, self.in_last
-        if self._variant == "sparq":      # values wait for the TRUs once, for all rows
+        if self._dp.takes_words:      # values wait for the TRUs once, for all rows
             values = Signal.like(self.in_values, name="s1_values", reset_less=True)
             valid, last = Signal(name="s1_valid"), Signal(name="s1_last", reset_less=True)
             m.d.sync += [values.eq(self.in_values), valid.eq(self.in_valid),
                          last.eq(self.in_last)]
         for r in range(self._rows):
-            row = place(m, f"row_{r}", self._make_row, self._hierarchy, self._names.get("row"),
-                        connect={"in_valid": self.in_valid, "in_first": self.in_first,
+            row = place(m, f"row_{r}", self._make_row, self._hierarchy, connect={"in_valid": self.in_valid, "in_first": self.in_first,
                                  "in_a": self.in_a[r], "in_b": values,
                                  "in_values": self.in_values,
                                  "in_positions": self.in_positions, "in_c": self.in_c[r]})
@@ -114,4 +129,4 @@ class SparseTensorCore(SweepTiming, wiring.Component):
     def _make_row(self):
         return DotProductRow(arch="stc", variant=self._variant, config=self._config,
                              cols=self._cols, acc_width=self._acc_width,
-                             hierarchy=self._hierarchy, names=self._names)
+                             hierarchy=self._hierarchy)

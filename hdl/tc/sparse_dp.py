@@ -5,17 +5,18 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import ACT_BITS
-from hdl.tc.dp_8b8b import BaselineDotProduct
-from hdl.tc.dp_sparq import SparqDotProduct
+from hdl.checks import check_acc_width
+from hdl.emit.hierarchy import unused
+from hdl.emit.naming import module_name
 from hdl.tc.group_select import POSITION_BITS
-from hdl.tc.params import check_acc_width, check_config, check_variant
-from hdl.tc.sparse_select import SparseSelect, stc_k_step
+from hdl.tc.sparse_select import SparseSelect
+from hdl.tc.variants import STC_DENSITY, dp_class
 
 __all__ = ["SparseDotProduct"]
 
 
 class SparseDotProduct(wiring.Component):
-    """``d = a . decompress(values, positions) + c`` over K_STEP dense activations.
+    """``d = a . decompress(values, positions) + c`` over k_step dense activations.
 
     A :class:`SparseSelect` then the DP unit of the variant (8b-8b baseline
     or SPARQ).  ``c`` and ``in_valid`` wait in ``s1_*`` registers for the
@@ -26,7 +27,7 @@ class SparseDotProduct(wiring.Component):
     Parameters
     ----------
     variant : str
-        ``"8b8b"`` (K_STEP 8) or ``"sparq"`` (K_STEP 16).
+        ``"8b8b"`` (k_step 8) or ``"sparq"`` (k_step 16).
     config : golden.sparq.Config or None
         Required for ``"sparq"``.
     acc_width : int
@@ -35,11 +36,11 @@ class SparseDotProduct(wiring.Component):
     Members
     -------
     in_valid : In(1)
-    in_a : In(ArrayLayout(unsigned(8), K_STEP))
-        Dense activations of ``K_STEP / 4`` aligned groups of 4.
-    in_values : In(ArrayLayout(signed(8), K_STEP / 2))
+    in_a : In(ArrayLayout(unsigned(8), k_step))
+        Dense activations of ``k_step / 4`` aligned groups of 4.
+    in_values : In(ArrayLayout(signed(8), k_step / 2))
         Compressed 2:4 weights (golden.sparq.compress_2to4 order).
-    in_positions : In(ArrayLayout(unsigned(2), K_STEP / 2))
+    in_positions : In(ArrayLayout(unsigned(2), k_step / 2))
         Their positions inside their group.
     in_c : In(signed(acc_width))
     out_valid : Out(1)
@@ -48,9 +49,11 @@ class SparseDotProduct(wiring.Component):
     """
 
     def __init__(self, *, variant, config=None, acc_width=32):
-        self._variant = check_variant(variant, ("8b8b", "sparq"))
-        self._config = check_config(config) if variant == "sparq" else None
+        self._dp = dp_class(variant, arrays=True)
+        self._variant = variant
         self._acc_width = check_acc_width(acc_width)
+        self._config = config
+        self._select_latency = unused(self._make_select()).latency       # checks config
         k = self.k_step
         super().__init__({
             "in_valid": In(1),
@@ -63,26 +66,42 @@ class SparseDotProduct(wiring.Component):
         })
 
     @property
+    def dp_class(self):
+        """The DP unit variant behind the selection."""
+        return self._dp
+
+    @property
+    def config(self):
+        return self._config
+
+    @property
     def k_step(self) -> int:
-        return stc_k_step(self._variant)
+        """Dense K a cycle: twice the DP unit's (2:4)."""
+        return STC_DENSITY * self._dp.k_step
 
     @property
     def latency(self) -> int:
-        return 2 if self._variant == "sparq" else 1
+        return self._select_latency + 1
+
+    def _make_select(self) -> SparseSelect:
+        return SparseSelect(variant=self._variant, config=self._config)
+
+    @property
+    def module_name(self) -> str:
+        return module_name("stc_dp", self._config or self._variant, f"acc{self._acc_width}")
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.select = sel = SparseSelect(variant=self._variant, config=self._config)
+        m.submodules.select = sel = self._make_select()
         m.d.comb += [sel.in_valid.eq(self.in_valid), sel.in_a.eq(self.in_a),
                      sel.in_values.eq(self.in_values), sel.in_positions.eq(self.in_positions)]
-        if self._variant == "sparq":
-            m.submodules.dp = dp = SparqDotProduct(config=self._config, acc_width=self._acc_width)
+        m.submodules.dp = dp = self._dp.build(self._config, self._acc_width)
+        if self._dp.takes_words:        # the weights and c wait for the TRUs
             values, c = Signal.like(self.in_values, name="s1_values"), Signal.like(self.in_c,
                                                                                    name="s1_c")
             m.d.sync += [values.eq(self.in_values), c.eq(self.in_c)]
             m.d.comb += dp.in_words.eq(sel.out_words)
         else:
-            m.submodules.dp = dp = BaselineDotProduct(acc_width=self._acc_width)
             values, c = self.in_values, self.in_c
             m.d.comb += dp.in_a.eq(sel.out_a)
         m.d.comb += [dp.in_valid.eq(sel.out_valid), dp.in_b.eq(values), dp.in_c.eq(c),

@@ -5,17 +5,14 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.sparq import ACT_BITS
+from hdl.checks import check_config
+from hdl.emit.naming import module_name
 from hdl.layouts import PairWord
 from hdl.tc.group_select import POSITION_BITS, GroupSelect
-from hdl.tc.params import check_config, check_variant
+from hdl.tc.variants import STC_DENSITY, dp_class
 from hdl.tru import TrimRoundUnit
 
-__all__ = ["SparseSelect", "stc_k_step"]
-
-
-def stc_k_step(variant: str) -> int:
-    """Dense K elements a sparse DP unit consumes a cycle: its weight slots x 2 (2:4)."""
-    return 16 if variant == "sparq" else 8
+__all__ = ["SparseSelect"]
 
 
 class SparseSelect(wiring.Component):
@@ -38,11 +35,11 @@ class SparseSelect(wiring.Component):
     Members
     -------
     in_valid : In(1)
-    in_a : In(ArrayLayout(unsigned(8), K_STEP))
-        Dense activations of ``K_STEP / 4`` aligned groups.
-    in_values : In(ArrayLayout(signed(8), K_STEP / 2))
+    in_a : In(ArrayLayout(unsigned(8), k_step))
+        Dense activations of ``k_step / 4`` aligned groups.
+    in_values : In(ArrayLayout(signed(8), k_step / 2))
         Compressed weights: ``2g`` and ``2g + 1`` belong to group ``g``.
-    in_positions : In(ArrayLayout(unsigned(2), K_STEP / 2))
+    in_positions : In(ArrayLayout(unsigned(2), k_step / 2))
         Their positions inside the group.
     out_valid : Out(1)
         ``in_valid`` delayed by ``latency``.
@@ -54,8 +51,11 @@ class SparseSelect(wiring.Component):
     """
 
     def __init__(self, *, variant, config=None):
-        self._variant = check_variant(variant, ("8b8b", "sparq"))
-        self._config = check_config(config) if variant == "sparq" else None
+        self._dp = dp_class(variant, arrays=True)
+        self._variant = variant
+        self._config = check_config(config) if self._dp.config_rule else None
+        if self._config is None and config is not None:
+            raise ValueError(f"the {variant} selection takes no SPARQ configuration")
         k = self.k_step
         ports = {
             "in_valid": In(1),
@@ -64,7 +64,7 @@ class SparseSelect(wiring.Component):
             "in_positions": In(data.ArrayLayout(unsigned(POSITION_BITS), k // 2)),
             "out_valid": Out(1),
         }
-        if variant == "sparq":
+        if self._dp.takes_words:
             ports["out_words"] = Out(data.ArrayLayout(PairWord(config), k // 4))
         else:
             ports["out_a"] = Out(data.ArrayLayout(unsigned(ACT_BITS), k // 2))
@@ -72,11 +72,16 @@ class SparseSelect(wiring.Component):
 
     @property
     def k_step(self) -> int:
-        return stc_k_step(self._variant)
+        """Dense K a cycle: twice the DP unit's weight slots (2:4)."""
+        return STC_DENSITY * self._dp.k_step
 
     @property
     def latency(self) -> int:
-        return 1 if self._variant == "sparq" else 0
+        return 1 if self._dp.takes_words else 0
+
+    @property
+    def module_name(self) -> str:
+        return module_name("stc_select", self._config or self._variant)
 
     def elaborate(self, platform):
         m = Module()
@@ -85,7 +90,7 @@ class SparseSelect(wiring.Component):
             m.d.comb += [sel.group[i].eq(self.in_a[4 * g + i]) for i in range(4)]
             m.d.comb += [sel.values[i].eq(self.in_values[2 * g + i]) for i in range(2)]
             m.d.comb += [sel.positions[i].eq(self.in_positions[2 * g + i]) for i in range(2)]
-            if self._variant == "sparq":
+            if self._dp.takes_words:
                 tru = m.submodules[f"tru_{g}"] = TrimRoundUnit(config=self._config)
                 m.d.comb += [tru.in_valid.eq(self.in_valid), tru.in_pair.eq(sel.pair),
                              self.out_words[g].eq(tru.out_word)]
@@ -93,6 +98,6 @@ class SparseSelect(wiring.Component):
                     m.d.comb += self.out_valid.eq(tru.out_valid)
             else:
                 m.d.comb += [self.out_a[2 * g + i].eq(sel.pair[i]) for i in range(2)]
-        if self._variant != "sparq":
+        if not self._dp.takes_words:
             m.d.comb += self.out_valid.eq(self.in_valid)
         return m

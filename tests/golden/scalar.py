@@ -22,7 +22,7 @@ def window(x: int, n: int, shifts, rounding: bool) -> tuple[int, int]:
 
 
 def lone_window(x: int, n: int, rounding: bool) -> tuple[int, int]:
-    return window(x, 2 * n, list(range(0, N_ACT - 2 * n + 1)), rounding)
+    return window(x, 2 * n, list(range(N_ACT - 2 * n + 1)), rounding)
 
 
 def approx_pair(x0: int, x1: int, n: int, shifts, rounding: bool) -> tuple[int, int]:

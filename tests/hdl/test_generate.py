@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from golden.sparq import Config
-from hdl.generate import main, module_name
+from hdl import generate
+from hdl.emit import writer
+from hdl.emit.naming import module_name
+from hdl.generate import main
 
 
 def run_cli(*args, cwd=None):
@@ -29,6 +32,22 @@ def test_help_exits_zero():
     (["--shifts", "0,x"], "comma-separated integers"),
     (["--arch", "gpu"], "invalid choice: 'gpu'"),
     (["--acc-width", "4"], "--acc-width must be in 8..64"),
+    # Options that a target does not take are refused, for every arch and unit.
+    (["--arch", "tc", "--baseline", "8b8b", "--opts", "3"], "takes no SPARQ configuration"),
+    (["--arch", "tc", "--unit", "dp", "--baseline", "8b8b", "--no-round"],
+     "--baseline 8b8b takes no SPARQ configuration (got --no-round)"),
+    (["--arch", "stc", "--baseline", "8b8b", "--bits", "4", "--shifts", "0,4"],
+     "--baseline 8b8b takes no SPARQ configuration (got --bits, --shifts)"),
+    (["--arch", "tc", "--unit", "dp", "--baseline", "2x4b8b", "--opts", "7", "--no-round"],
+     "--baseline 2x4b8b takes no SPARQ configuration (got --opts, --no-round)"),
+    (["--unit", "tru", "--baseline", "sysmt"], "--baseline sysmt is not available for --arch "
+                                               "sa --unit tru"),
+    (["--unit", "tru", "--rows", "4"], "--rows does not apply to --arch sa --unit tru"),
+    (["--unit", "tru", "--acc-width", "16"], "--acc-width does not apply"),
+    (["--arch", "tc", "--unit", "dp", "--no-round"], "--no-round does not apply to --arch tc"),
+    (["--arch", "tc", "--input", "packed"], "--input does not apply to --arch tc"),
+    # A negative shift is read as a value, not an option, and refused by the configuration.
+    (["--bits", "4", "--shifts", "-1,0,4"], "shift -1 outside 0..4"),
 ])
 def test_bad_values_give_one_line_and_exit_2(tmp_path, args, message):
     result = run_cli(*args, "-o", str(tmp_path / "out"))
@@ -36,6 +55,69 @@ def test_bad_values_give_one_line_and_exit_2(tmp_path, args, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_every_parameter_that_changes_a_module_is_in_its_name(tmp_path):
+    names = set()
+    for args in (["--arch", "tc", "--unit", "dp", "--acc-width", "16"],
+                 ["--arch", "tc", "--unit", "dp", "--acc-width", "64"],
+                 ["--arch", "stc", "--unit", "dp", "--acc-width", "16"],
+                 ["--arch", "stc", "--unit", "dp", "--acc-width", "64"]):
+        out = tmp_path / str(len(names))
+        assert main([*args, "-o", str(out)]) == 0
+        (manifest,) = out.glob("*.json")
+        names.add(manifest.stem)
+    assert len(names) == 4, names
+
+
+def _never_build(request):
+    raise AssertionError("the builder ran although the output folder is unusable")
+
+
+def test_output_folder_is_checked_before_generation(monkeypatch, capsys):
+    target = generate.TARGETS["sa", "array"]
+    monkeypatch.setitem(generate.TARGETS, ("sa", "array"),
+                        type(target)(**{**target.__dict__, "build": _never_build}))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--rows", "512", "-o", "/proc/sparq-nope"])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "cannot write to /proc/sparq-nope" in lines[0]
+
+
+def test_interrupt_is_one_line_exit_130_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    def interrupted(request):
+        raise KeyboardInterrupt
+    target = generate.TARGETS["sa", "tru"]
+    monkeypatch.setitem(generate.TARGETS, ("sa", "tru"),
+                        type(target)(**{**target.__dict__, "build": interrupted}))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--unit", "tru", "-o", str(tmp_path)])
+    assert exit_.value.code == 130
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_manifest_move_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    (tmp_path / "sparq_tru_5opt.v").write_text("// an older emission\n")
+    real = writer.os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith(".json") and "staging" not in str(dst):
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+    monkeypatch.setattr(writer.os, "replace", replace)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--unit", "tru", "-o", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sparq_tru_5opt.v"]
+    assert (tmp_path / "sparq_tru_5opt.v").read_text() == "// an older emission\n"
+
+
+def test_empty_output_folder_is_refused(tmp_path):
+    result = run_cli("--unit", "tru", "-o", "", cwd=tmp_path)
+    assert result.returncode == 2 and "the output folder is empty" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unwritable_output_is_one_line_exit_2(tmp_path):
@@ -55,6 +137,7 @@ def test_tru_emission_and_manifest(tmp_path, args, cfg):
     name = module_name("tru", cfg)
     manifest = json.loads((tmp_path / f"{name}.json").read_text())
     assert manifest["top"] == name and manifest["files"] == [f"{name}.v"]
+    assert manifest["schema"] == "sparq-manifest/1" and manifest["unit"] == "tru"
     assert manifest["config"]["shifts"] == list(cfg.shifts)
     assert manifest["config"]["rounding"] == cfg.rounding
     ports = {p["name"]: p["width"] for p in manifest["ports"]}

@@ -41,6 +41,48 @@ def test_liberty_cells_areas_and_registers(lib):
     assert lib.time_unit == "1ns"
 
 
+def test_liberty_flops_inverters_and_buffers(tmp_path):
+    path = tmp_path / "cells.lib"
+    path.write_text(textwrap.dedent("""\
+        library (cells) {
+          cell (INVX1) { area : 16; pin(A) { direction : input; }
+                         pin(Y) { direction : output; function : "(!A)"; } }
+          cell (INVP) { area : 16; pin(A) { direction : "input"; }
+                        pin(Y) { direction : output; function : "A'"; } }
+          cell (BUFX2) { area : 20; pin(A) { direction : input; }
+                         pin(Y) { direction : output; function : "A"; } }
+          cell (TBUFX1) { area : 24; pin(A) { direction : input; }
+                          pin(Y) { direction : output; function : "(!A)"; three_state : "EN"; } }
+          cell (NAND2X1) { area : 24; pin(A) { direction : input; } pin(B) { direction : input; }
+                           pin(Y) { direction : output; function : "(!(A B))"; } }
+          cell (DFFPOSX1) { area : 96; ff (DS0000,P0002) { next_state : "D"; }
+                            pin(D) { direction : input; }
+                            pin(Q) { direction : output; function : "DS0000"; } }
+          cell (LATCH) { area : 80; latch (P0000,P0001) { data_in : "D"; } }
+        }
+        """))
+    lib = liberty.parse(path)
+    assert lib.inverters == {"INVX1", "INVP"}       # not the tri-state TBUFX1
+    assert lib.buffers == {"BUFX2"}                 # not the flip-flop's Q = DS0000
+    assert lib.flops == {"DFFPOSX1"} and lib.sequential == {"DFFPOSX1", "LATCH"}
+
+
+def test_yosys_errors_name_the_missing_cells(lib):
+    # Yosys 0.70's words; `bare` has no flip-flop, inverter or buffer.
+    ff = ("FF top.$auto$ff.cc:337 (type $_SDFF_PP0_) cannot be legalized: "
+          "D flip-flops are not supported")
+    bare = liberty.Liberty(lib.path, "bare", lib.areas, frozenset(), "NAND2X1", "1ns")
+    assert yosys.explain(ff, bare) == ("toy.lib has no flip-flop cell for the design's registers; "
+                                       "Yosys dfflegalize: D flip-flops are not supported")
+    abc = "Can't open ABC output file `/tmp/yosys-abc-000003/output.blif'."
+    assert yosys.explain(abc, bare).startswith("toy.lib has no inverter and no buffer cell, "
+                                               "which ABC needs")
+    both = liberty.Liberty(lib.path, "x", lib.areas, frozenset(), "NAND2X1", "1ns",
+                           inverters=frozenset({"INVX1"}), buffers=frozenset({"BUFX2"}))
+    assert yosys.explain(abc, both) == f"ABC wrote no netlist: {abc}"
+    assert yosys.explain("Module `top' not found!", both) == "Module `top' not found!"
+
+
 def test_missing_default_liberty_names_the_package(monkeypatch, tmp_path):
     monkeypatch.setattr(liberty, "DEFAULT_LIBERTY", tmp_path / "absent.lib")
     monkeypatch.delenv(liberty.LIBERTY_ENV, raising=False)

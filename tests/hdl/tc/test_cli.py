@@ -1,7 +1,7 @@
 """The tensor-core entries of the CLI: ``--arch tc|stc --unit dp|array``.
 
 The Verilog the array entries write is the one the cocotb regressions run
-(both come from :func:`hdl.tc.emit.emit_array`); here: files, manifests and
+(both come from :func:`hdl.tc.build.emit_array`); here: files, manifests and
 one-line errors with exit code 2.
 """
 
@@ -21,16 +21,16 @@ def emitted(tmp_path, *args):
 
 @pytest.mark.parametrize("args, top, ports", [
     # 8b8b: 4 x 8-bit a and b; 2x4b8b: 8 x 4-bit a, 8 x 8-bit b; 5opt: 4 words of 2 x 8 bits.
-    (["--arch", "tc", "--unit", "dp", "--baseline", "8b8b"], "sparq_tc_dp_8b8b",
+    (["--arch", "tc", "--unit", "dp", "--baseline", "8b8b"], "sparq_tc_dp_8b8b_acc32",
      {"in_a": 32, "in_b": 32, "in_c": 32, "out_d": 32}),
     (["--arch", "tc", "--unit", "dp", "--baseline", "2x4b8b", "--acc-width", "20"],
-     "sparq_tc_dp_2x4b8b", {"in_a": 32, "in_b": 64, "in_c": 20, "out_d": 20}),
-    (["--arch", "tc", "--unit", "dp", "--opts", "5"], "sparq_tc_dp_5opt",
+     "sparq_tc_dp_2x4b8b_acc20", {"in_a": 32, "in_b": 64, "in_c": 20, "out_d": 20}),
+    (["--arch", "tc", "--unit", "dp", "--opts", "5"], "sparq_tc_dp_5opt_acc32",
      {"in_words": 64, "in_b": 64}),
     # STC units: dense a of 8 (baseline) or 16 (SPARQ), half as many compressed weights.
-    (["--arch", "stc", "--unit", "dp", "--opts", "2", "--no-round"], "sparq_stc_dp_2opt_trim",
-     {"in_a": 128, "in_values": 64, "in_positions": 16}),
-    (["--arch", "stc", "--unit", "dp", "--baseline", "8b8b"], "sparq_stc_dp_8b8b",
+    (["--arch", "stc", "--unit", "dp", "--opts", "2", "--no-round"],
+     "sparq_stc_dp_2opt_trim_acc32", {"in_a": 128, "in_values": 64, "in_positions": 16}),
+    (["--arch", "stc", "--unit", "dp", "--baseline", "8b8b"], "sparq_stc_dp_8b8b_acc32",
      {"in_a": 64, "in_values": 32, "in_positions": 8}),
 ])
 def test_dp_emission(tmp_path, args, top, ports):
@@ -56,10 +56,11 @@ def test_dp_emission(tmp_path, args, top, ports):
 def test_array_emission(tmp_path, args, top, rows, cols, k_step, latency):
     manifest = emitted(tmp_path, *args)
     assert manifest["top"] == top
-    assert (manifest["rows"], manifest["cols"], manifest["k_step"], manifest["latency"]) == \
+    params, timing = manifest["parameters"], manifest["timing"]
+    assert (params["rows"], params["cols"], timing["k_step"], timing["latency"]) == \
         (rows, cols, k_step, latency)
     widths = {p["name"]: p["width"] for p in manifest["ports"]}
-    acc = manifest["acc_width"]
+    acc = params["acc_width"]
     assert widths["in_a"] == rows * k_step * 8 and widths["out_d"] == rows * cols * acc
     assert len(manifest["files"]) >= 3           # the array, its row and DP modules at least
     for name in manifest["files"]:       # each file holds the module it is named after
@@ -67,20 +68,20 @@ def test_array_emission(tmp_path, args, top, rows, cols, k_step, latency):
         assert re.search(rf"^module {stem}\(", (tmp_path / name).read_text(), re.M), name
     # The row and DP modules are written once: rows x row instances, cols x DP per row.
     top_text = (tmp_path / f"{top}.v").read_text()
-    assert len(re.findall(r"^\s*\\?sparq_\w*_array_row_\w+ \\?row_\d+ ", top_text, re.M)) == rows
-    (row_file,) = [f for f in manifest["files"] if "_array_row_" in f]
+    assert len(re.findall(r"^\s*\\?sparq_\w*_row_\w+ \\?row_\d+ ", top_text, re.M)) == rows
+    (row_file,) = [f for f in manifest["files"] if "_row_" in f]
     row_text = (tmp_path / row_file).read_text()
-    assert len(re.findall(r"^\s*\\?sparq_\w*_array_dp_\w+ \\?dp_c\d+ ", row_text, re.M)) == cols
+    assert len(re.findall(r"^\s*\\?sparq_tc_dp_\w+ \\?dp_c\d+ ", row_text, re.M)) == cols
 
 
 @pytest.mark.parametrize("args, message", [
     (["--arch", "tc", "--baseline", "sysmt"], "--baseline sysmt is not available for --arch tc"),
     (["--arch", "tc", "--baseline", "2x4b8b"], "allowed: 8b8b"),
     (["--arch", "stc", "--unit", "dp", "--baseline", "2x4b8b"], "allowed: 8b8b"),
-    (["--arch", "tc", "--rows", "65"], "--rows must be in 1..64 for a tensor core, got 65"),
-    (["--arch", "stc", "--cols", "100"], "--cols must be in 1..64"),
-    (["--arch", "tc", "--rows", "64", "--cols", "33"], "in_c and out_d would be 67584 bits"),
-    (["--arch", "tc", "--unit", "dp", "--rows", "2"], "--rows/--cols size the tile"),
+    (["--arch", "tc", "--rows", "257"], "--rows must be in 1..256 for --arch tc --unit array"),
+    (["--arch", "stc", "--cols", "300"], "--cols must be in 1..256"),
+    (["--arch", "tc", "--unit", "dp", "--rows", "2"], "--rows does not apply to --arch tc "
+                                                       "--unit dp"),
     (["--arch", "stc", "--unit", "pe"], "--unit pe is not available for --arch stc"),
 ])
 def test_bad_combinations_give_one_line_and_exit_2(tmp_path, capsys, args, message):
