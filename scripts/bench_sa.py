@@ -84,7 +84,8 @@ def emission(size: int, flat: bool) -> None:
                           timeout=FLAT_LIMIT_S, memory_mb=FLAT_LIMIT_MB)
         more = "" if flat_t[2] else ">"
         note = "" if flat_t[2] else f" (stopped at the {FLAT_LIMIT_S} s / {FLAT_LIMIT_MB} MB limit)"
-        print(f"emission {size}x{size} flat:        {more}{flat_t[0]:6.2f} s {more}{flat_t[1]:7.0f} MB"
+        print(f"emission {size}x{size} flat:        {more}{flat_t[0]:6.2f} s "
+              f"{more}{flat_t[1]:7.0f} MB"
               f"{note}")
         print(f"ratio flat / hierarchical:    {more}{flat_t[0] / hier[0]:6.1f} x time, "
               f"{more}{flat_t[1] / hier[1]:5.1f} x memory")

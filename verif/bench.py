@@ -42,10 +42,8 @@ class Driver:
 
     async def run(self, transactions: Iterable[dict | None]) -> None:
         clk = self.dut.clk
-        cycle = 0
-        for tx in transactions:
+        for cycle, tx in enumerate(transactions, 1):
             await RisingEdge(clk)
-            cycle += 1
             for port, value in (tx if tx is not None else self.idle()).items():
                 getattr(self.dut, port).value = value
             if tx is not None:
@@ -78,7 +76,7 @@ def scoreboard(expected: list, actual: list, describe: Callable[[int], str] = st
     """Assert ``actual == expected`` item by item, reporting the first mismatches."""
     assert len(actual) == len(expected), \
         f"expected {len(expected)} results, the design produced {len(actual)}"
-    bad = [i for i, (e, a) in enumerate(zip(expected, actual)) if e != a]
+    bad = [i for i, (e, a) in enumerate(zip(expected, actual, strict=True)) if e != a]
     if bad:
         lines = [f"  #{i}: expected {expected[i]}, got {actual[i]}; {describe(i)}"
                  for i in bad[:limit]]
@@ -167,8 +165,10 @@ class StreamBench:
         scoreboard(expected, [s for _, s in monitor.seen],
                    lambda i: self.describe(items[owners[i]]) if i < len(owners) else "")
         starts = [sum(counts[:n]) for n in range(len(items))]
-        beat_cycles = [[c for c, _ in driver.sent[s:s + n]] for s, n in zip(starts, counts)]
-        want = [cycles[-1] + off for item, cycles in zip(items, beat_cycles)
+        beat_cycles = [[c for c, _ in driver.sent[s:s + n]]
+                       for s, n in zip(starts, counts, strict=True)]
+        want = [cycles[-1] + off
+                for item, cycles in zip(items, beat_cycles, strict=True)
                 for off in self.offsets(item)]
         got = [cycle for cycle, _ in monitor.seen]
         assert got == want, f"results at cycles {got[:8]}..., the design documents {want[:8]}..."

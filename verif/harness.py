@@ -129,14 +129,13 @@ def run_bench(sim: str, sources: list[Path], toplevel: str, bench: str,
         )
         results = bdir / f"results-{name}.xml"
         results.unlink(missing_ok=True)
-        try:            # under pytest the runner exits on failure; we report it ourselves
+        # Under pytest the runner exits on failure; we report it ourselves.
+        with contextlib.suppress(SystemExit):
             runner.test(
                 test_module=bench, hdl_toplevel=toplevel, build_dir=bdir, test_dir=bdir,
                 extra_env=env, testcase=testcase, waves=waves, timescale=TIMESCALE,
                 results_xml=str(results), log_file=bdir / f"sim-{name}.log",
             )
-        except SystemExit:
-            pass
         if not results.exists():
             raise AssertionError(f"the {sim} simulation of {toplevel} crashed before reporting; "
                                  f"log: {bdir}/sim-{name}.log")

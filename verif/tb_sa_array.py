@@ -53,7 +53,7 @@ class ArrayBench(StreamBench):
         acts = act_beats(self.pe, self.args.config, a, packed=self.args.packed)
         return [{"in_valid": 1, "in_first": int(k == 0), "in_last": int(k == len(acts) - 1),
                  "in_act": x, "in_weight": y}
-                for k, (x, y) in enumerate(zip(acts, weight_beats(self.pe, w)))]
+                for k, (x, y) in enumerate(zip(acts, weight_beats(self.pe, w), strict=True))]
 
     def padding(self, index, tile):
         return max(0, self.args.rows - len(self.beats(tile))) if index else 0

@@ -54,7 +54,8 @@ def corner_tiles(rng, top: int, acc_width: int):
 
 def random_tiles(rng, top: int, count: int):
     return [(activations(rng, (1, k), s, top), weights(rng, (k, 1)))
-            for k, s in zip(rng.integers(1, 24, size=count), rng.choice([0.0, 0.5, 0.9], count))]
+            for k, s in zip(rng.integers(1, 24, size=count), rng.choice([0.0, 0.5, 0.9], count),
+                            strict=True)]
 
 
 def transactions(args, tiles, rng):
@@ -69,7 +70,7 @@ def transactions(args, tiles, rng):
 
     for a, w in tiles:
         beats = list(zip(act_beats(cls, args.config, a, packed=cls.takes_words),
-                         weight_beats(cls, w)))
+                         weight_beats(cls, w), strict=True))
         for k, (x, y) in enumerate(beats):
             while rng.random() < 0.2:
                 txs.append(idle())

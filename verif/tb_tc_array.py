@@ -18,8 +18,7 @@ import numpy as np
 from golden.sparq import Config
 from hdl.tc.variants import dp_class
 from verif.bench import StreamBench
-from verif.kit import (BenchArgs, mixed_activations, sparse_2to4, tile_c, uint, unpack,
-                       weights)
+from verif.kit import BenchArgs, mixed_activations, sparse_2to4, tile_c, uint, unpack, weights
 from verif.tc_ports import stc_steps, tc_steps
 
 
@@ -88,6 +87,6 @@ async def random_tiles(dut):
     items, beat_cycles, got = await TensorBench(args, np.random.default_rng(args.seed)).run(dut)
     # Cycles of each sweep from its first step to out_valid, less the idle cycles inside it.
     measured = tuple(out - cycles[0] - (cycles[-1] - cycles[0] - (len(cycles) - 1))
-                     for out, cycles in zip(got, beat_cycles))
+                     for out, cycles in zip(got, beat_cycles, strict=True))
     assert measured == args.sweep_cycles, \
         f"sweeps took {measured} cycles, the array's cycles(K) says {args.sweep_cycles}"

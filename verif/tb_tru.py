@@ -32,7 +32,7 @@ class TruBench(StreamBench):
         self._pairs = [(int(c) & 0xFF, int(c) >> 8) for c in codes]
         # The model for all pairs at once: one vectorized call instead of 65,536.
         words = encode(np.array(self._pairs), args.config)[:, 0]
-        self._words = dict(zip(self._pairs, (int(w) for w in words)))
+        self._words = dict(zip(self._pairs, (int(w) for w in words), strict=True))
 
     def items(self):
         return self._pairs

@@ -6,8 +6,7 @@ import pytest
 
 from golden.sparq import PRESETS, Config
 from verif.harness import SIMULATORS
-from verif.runner import TILES, run_array
-
+from verif.runner import run_array
 
 SIZES = [(1, 1), (1, 4), (3, 5), (4, 4), (8, 8), (16, 16)]
 #: Icarus runs every size; Verilator builds cost 10-40 s each, so it runs two shapes.

@@ -128,7 +128,17 @@ class Hierarchy:
         if name in self._rtlil:
             raise ValueError(f"module name {name!r} is already taken inside the design")
         self._rtlil[name] = rtlil.convert(top, name=name, emit_src=False)
-        verilog = portable(_convert_rtlil_text("\n".join(self._rtlil[k] for k in sorted(self._rtlil))))
+        return self._verilog()
+
+    def convert_structural(self, name: str, text: str) -> dict[str, str]:
+        """The recorded modules plus a top written as Verilog ``text`` (see hdl.emit.structural)."""
+        if name in self._rtlil:
+            raise ValueError(f"module name {name!r} is already taken inside the design")
+        return dict(self._verilog(), **{name: text})
+
+    def _verilog(self) -> dict[str, str]:
+        rtlil_text = "\n".join(self._rtlil[k] for k in sorted(self._rtlil))
+        verilog = portable(_convert_rtlil_text(rtlil_text))
         return _split(verilog, sorted(self._rtlil))
 
 

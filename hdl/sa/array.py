@@ -245,7 +245,8 @@ class SystolicArray(wiring.Component):
                 drain[a, b] = Signal((c1 - c0) * acc, name=f"drain_{a}_{b}")
         for a, (r0, r1) in enumerate(row_spans):
             for b, (c0, c1) in enumerate(col_spans):
-                place(m, f"tile_{a}_{b}", lambda: self._make_tile(r1 - r0, c1 - c0),
+                # place() calls make() at once, so the loop variables are current.
+                place(m, f"tile_{a}_{b}", lambda: self._make_tile(r1 - r0, c1 - c0),  # noqa: B023
                       self._hierarchy, {
                           "in_act": act[a, b], "in_ctl": ctl_bus[a, b],
                           "out_act": act[a, b + 1], "out_ctl": ctl_bus[a, b + 1],

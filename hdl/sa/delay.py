@@ -20,7 +20,8 @@ def delayed(m, name: str, value, depth: int, hierarchy: Hierarchy | None = None)
     for bit in range(depth.bit_length()):
         if depth >> bit & 1:
             delay = place(m, f"{name}_d{1 << bit}",
-                          lambda: Delay(width=width, depth=1 << bit, hierarchy=hierarchy),
+                          lambda bit=bit: Delay(width=width, depth=1 << bit,
+                                                hierarchy=hierarchy),
                           hierarchy, {"d": value})
             value = delay.q
     return value

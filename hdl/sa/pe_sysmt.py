@@ -5,8 +5,8 @@ from amaranth import Signal
 from golden.sparq import Config, matmul
 from hdl.layouts import ActPair, PairWord
 from hdl.sa.pe_base import SystolicPE
-from hdl.slots import fill_word
 from hdl.slot_mult import TwoSlotMultiplier, WeightPair
+from hdl.slots import fill_word
 from hdl.window import Window
 
 __all__ = ["SysmtPE", "SYSMT_CONFIG"]

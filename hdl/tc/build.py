@@ -27,7 +27,7 @@ def emit_array(arch: str, variant: str, config=None, *, rows: int = 4, cols: int
     hierarchy = Hierarchy()
     array = array_class(arch)(variant=variant, config=config, rows=rows, cols=cols,
                               acc_width=acc_width, hierarchy=hierarchy)
-    files = {f"{m}.v": text for m, text in hierarchy.convert(array, array.module_name).items()}
+    files = {f"{m}.v": text for m, text in array.emit(hierarchy).items()}
     return array.module_name, files, array
 
 

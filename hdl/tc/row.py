@@ -22,7 +22,8 @@ class DotProductRow(wiring.Component):
     TC with DP units that take pair words (SPARQ): the row's TRUs (one per
     activation pair, shared by its DP units) sit here.  STC: each column has
     its own :class:`SparseSelect` (selection muxes, and TRUs for SPARQ).
-    Rows with TRUs wait one cycle for them: ``in_valid``, ``in_first`` and ``in_c`` go through ``s1_*``
+    Rows with TRUs wait one cycle for them: ``in_valid``, ``in_first`` and
+    ``in_c`` go through ``s1_*``
     registers, while ``in_b`` must already be aligned with the DP stage (the
     array delays it once for all rows).  Each DP unit's output register is
     its accumulator: ``c = in_c`` on a first step, else its own ``d``.

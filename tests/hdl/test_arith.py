@@ -57,7 +57,7 @@ def test_two_slot_multiplier_against_golden(opts):
     dut = TwoSlotMultiplier(config=cfg)
 
     async def check(ctx):
-        for word, ws, exp in zip(words, w, expected):
+        for word, ws, exp in zip(words, w, expected, strict=True):
             ctx.set(dut.word.as_value(), int(word))
             ctx.set(dut.weights, [int(ws[0]), int(ws[1])])
             assert ctx.get(dut.prod_a) + ctx.get(dut.prod_b) == exp

@@ -151,11 +151,13 @@ def test_emission_is_deterministic(tmp_path):
     main(["--unit", "tru", "--opts", "5", "-o", str(tmp_path / "a")])
     main(["--unit", "tru", "--opts", "5", "-o", str(tmp_path / "b")])
     name = module_name("tru", Config.preset(5))
-    assert (tmp_path / "a" / f"{name}.v").read_bytes() == (tmp_path / "b" / f"{name}.v").read_bytes()
+    first, second = (tmp_path / d / f"{name}.v" for d in ("a", "b"))
+    assert first.read_bytes() == second.read_bytes()
 
 
 @pytest.mark.skipif(shutil.which("iverilog") is None,
-                    reason="iverilog not installed (Debian package 'iverilog'; make test installs it)")
+                    reason="iverilog not installed (Debian package 'iverilog'; "
+                           "make test installs it)")
 def test_emitted_tru_compiles_with_iverilog(tmp_path):
     main(["--unit", "tru", "--opts", "6", "-o", str(tmp_path)])
     src = tmp_path / f"{module_name('tru', Config.preset(6))}.v"

@@ -91,3 +91,18 @@ def test_bad_combinations_give_one_line_and_exit_2(tmp_path, capsys, args, messa
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("arch", ["tc", "stc"])
+def test_tiles_past_amaranths_port_limit_emit(tmp_path, arch):
+    """64 x 64: in_c alone is 131,072 bits, more than one Amaranth netlist value holds;
+    the top is structural Verilog (a 44 x 44 one is simulated in the slow suite)."""
+    manifest = emitted(tmp_path, "--arch", arch, "--rows", "64", "--cols", "64")
+    widths = {p["name"]: p["width"] for p in manifest["ports"]}
+    assert widths["in_c"] == widths["out_d"] == 64 * 64 * 32
+    top = (tmp_path / f"{manifest['top']}.v").read_text()
+    rows = re.findall(r"^  (sparq_\w+_row_\w+) row_(\d+) \($", top, re.M)
+    assert [int(r) for _, r in rows] == list(range(64))
+    assert f"{rows[0][0]}.v" in manifest["files"]
+    # Row r takes bits [r * 2048, (r + 1) * 2048) of in_c and out_d.
+    assert ".in_c(in_c[131071:129024])" in top and ".out_d(out_d[2047:0])" in top
