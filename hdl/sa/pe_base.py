@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
@@ -13,6 +11,7 @@ from golden.sparq import Config, wrap
 from hdl.adder import AdderTree
 from hdl.checks import check_acc_width
 from hdl.emit.naming import module_name
+from hdl.variant import Variant
 
 __all__ = ["Ctl", "SystolicPE"]
 
@@ -20,7 +19,7 @@ __all__ = ["Ctl", "SystolicPE"]
 Ctl = data.StructLayout({"valid": unsigned(1), "first": unsigned(1), "last": unsigned(1)})
 
 
-class SystolicPE(wiring.Component):
+class SystolicPE(Variant, wiring.Component):
     """Output-stationary PE skeleton; a variant supplies :meth:`products`.
 
     Per cycle with ``in_ctl.valid``, the variant's products and the partial
@@ -59,30 +58,7 @@ class SystolicPE(wiring.Component):
         Registered ``in_ctl.valid & in_ctl.last``: ``acc_result`` is new.
     """
 
-    #: The variant's name (``--baseline`` or ``"sparq"``) and its title in reports.
-    name: ClassVar[str]
-    title: ClassVar[str]
-    #: Reduction-axis elements (activation/weight pairs) one beat carries.
-    k_step: ClassVar[int]
-    #: Bits of one activation code at the array's west edge.
-    act_bits: ClassVar[int] = 8
-    #: ``in_act`` is a packed pair word made by a trim-and-round unit.
-    takes_words: ClassVar[bool] = False
-    #: ``"required"``: built from a configuration; ``None``: takes none.
-    config_rule: ClassVar[str | None] = None
-
-    @classmethod
-    def macs_per_cycle(cls) -> int:
-        """Dense-equivalent multiply-accumulates a cycle."""
-        return cls.k_step
-
-    @classmethod
-    def build(cls, config: Config | None = None, acc_width: int = 32) -> SystolicPE:
-        """A PE of this variant; ``config`` only where :attr:`config_rule` asks for one."""
-        if cls.config_rule is None and config is not None:
-            raise ValueError(f"the {cls.name} PE takes no SPARQ configuration, got {config.name}")
-        return cls(acc_width=acc_width) if cls.config_rule is None \
-            else cls(config=config, acc_width=acc_width)
+    unit_name = "PE"
 
     @classmethod
     def effective_config(cls, config: Config | None) -> Config | None:

@@ -14,11 +14,12 @@ from hdl.adder import AdderTree
 from hdl.checks import check_acc_width
 from hdl.emit.naming import module_name
 from hdl.multiplier import Multiplier
+from hdl.variant import Variant
 
 __all__ = ["DotProductUnit"]
 
 
-class DotProductUnit(wiring.Component):
+class DotProductUnit(Variant, wiring.Component):
     """Shell of a dot-product unit; a variant supplies its activation port and :meth:`products`.
 
     The variant's products and ``c`` go through one :class:`~hdl.adder.AdderTree`
@@ -49,31 +50,9 @@ class DotProductUnit(wiring.Component):
         The registered, wrapped sum; held while ``in_valid`` is low.
     """
 
-    #: The variant's name (``--baseline`` or ``"sparq"``) and its title in reports.
-    name: ClassVar[str]
-    title: ClassVar[str]
-    #: Dense reduction-axis elements consumed per cycle.
-    k_step: ClassVar[int]
-    #: Bits of one activation code.
-    act_bits: ClassVar[int] = ACT_BITS
-    #: Activations arrive as packed pair words (``in_words``), made by TRUs in front.
-    takes_words: ClassVar[bool] = False
-    #: ``"required"``: built from a configuration; ``None``: takes none.
-    config_rule: ClassVar[str | None] = None
+    unit_name = "dot-product unit"
     #: The tensor-core arrays (dense and 2:4 sparse) are built from this variant.
     in_arrays: ClassVar[bool] = True
-
-    @classmethod
-    def macs_per_cycle(cls) -> int:
-        return cls.k_step
-
-    @classmethod
-    def build(cls, config: Config | None = None, acc_width: int = 32) -> DotProductUnit:
-        if cls.config_rule is None and config is not None:
-            raise ValueError(f"the {cls.name} dot-product unit takes no SPARQ configuration, "
-                             f"got {config.name}")
-        return cls(acc_width=acc_width) if cls.config_rule is None \
-            else cls(config=config, acc_width=acc_width)
 
     @classmethod
     def product(cls, a, w, config: Config | None = None, stc: bool = False) -> np.ndarray:
