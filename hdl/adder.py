@@ -59,10 +59,18 @@ class AdderTree(wiring.Component):
     def widths(self) -> tuple[int, ...]:
         return self._widths
 
+    @property
+    def order(self) -> tuple[int, ...]:
+        """The operands in the order they are summed: narrowest first, ties by index.
+
+        A formal reference must add in the same order (equivalence proofs of
+        adder trees in another order time out).
+        """
+        return tuple(sorted(range(len(self._widths)), key=lambda i: self._widths[i]))
+
     def elaborate(self, platform):
         m = Module()
-        order = sorted(range(len(self._widths)), key=lambda i: self._widths[i])
-        terms = [self.operands[i][:self._widths[i]].as_signed() for i in order]
+        terms = [self.operands[i][:self._widths[i]].as_signed() for i in self.order]
         m.d.comb += self.total.eq(sum(terms[1:], terms[0]))
         return m
 

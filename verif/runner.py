@@ -46,11 +46,8 @@ TILES = [[7, 0.0], [8, 0.5], [5, 0.9], [12, 0.0], [1, 0.5], [10, 0.9]]
 
 #: cocotb builds with ``--public-flat-rw``, which keeps every signal of every PE
 #: instance (a 32x32 array needed 1 GB, 128x128 over 10 GB); the benches only
-#: touch the top's ports.  ``--no-timing``: the emitted Verilog starts its
-#: ``always @*`` blocks with ``initial #0`` writes (:func:`hdl.emit.verilog.portable`),
-#: and Verilator 5 refuses a delay unless told how to treat it; it evaluates
-#: every block at time 0 anyway, so the delay can be ignored.
-VERILATOR_ARGS = ("--no-public-flat-rw", "--public-depth", "1", "--no-timing")
+#: touch the top's ports.
+VERILATOR_ARGS = ("--no-public-flat-rw", "--public-depth", "1")
 
 
 def verilator_setup(files: dict[str, str], top: str, tiles: int) -> tuple[dict, tuple]:
