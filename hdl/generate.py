@@ -160,9 +160,6 @@ def request_from_args(args) -> Request:
         acc_width=(32 if args.acc_width is None else args.acc_width)
         if "acc_width" in target.options else None,
         input=(args.input or "raw") if "input" in target.options else None)
-    if args.input == "packed" and variant != "sparq":
-        raise ValueError(f"--input packed needs PEs that take pair words (SPARQ), "
-                         f"not --baseline {variant}")
     if args.rounding is not None and not target.has_tru(request):
         raise ValueError(f"--no-round does not apply to {_where(target)}"
                          + (" --input packed" if request.input == "packed" else "")

@@ -68,26 +68,59 @@ class SystolicArray(wiring.Component):
         rounded there); ``"packed"``: pre-packed pair words
         (:func:`golden.sparq.encode`), for the PEs that take them.
     tile : int
-        Largest tile edge: the array is a grid of tiles of up to
-        ``tile x tile`` PEs (PE -> row -> tile -> array).
+        Largest tile edge (32 from the CLI): rows and columns are both cut
+        at ``tile``, so the array is a grid of ``ceil(rows / tile) x
+        ceil(cols / tile)`` tiles of up to ``tile x tile`` PEs (PE -> row ->
+        tile -> array).  The tiling shapes the module hierarchy only: ports,
+        timing and results do not depend on it.
     hierarchy : Hierarchy or None
         Emit tiles, rows, PEs, units and delays as separate instantiated
         modules, each named by its own ``module_name``.
 
     Members
     -------
-    in_valid, in_first, in_last : In(1)
+    clk : In(1)
+        Clock of the ``sync`` domain; every register samples on its rising edge.
+    rst : In(1)
+        Synchronous reset, active high: clears every register to 0 (the skew
+        and delay lines, so every beat in flight is dropped; the trim-and-round
+        units; every PE's sums and drain chain; ``out_valid`` and
+        ``out_index``).  Required before the first beat: until then the valid
+        bits of the skew lines and ``out_valid`` are unknown.
+    in_valid : In(1)
+        This cycle is a beat.  While it is low the array ignores ``in_act``,
+        ``in_weight``, ``in_first`` and ``in_last``.
+    in_first : In(1)
+        The beat is the first of a tile: its PEs start new sums.
+    in_last : In(1)
+        The beat is the last of a tile: result row 0 follows ``latency`` cycles
+        later.  Two ``in_last`` beats must be at least ``rows`` cycles apart.
     in_act : In(ArrayLayout(act, rows))
-        Per row: ``ActPair`` (SPARQ with ``tru``, SySMT), ``PairWord`` (SPARQ
-        without), ``unsigned(8)`` (8b-8b) or two 4-bit codes (2x4b-8b).
+        Row ``i``'s activations of the beat in bits ``[i*A +: A]`` (row 0 in
+        the LSBs, the row index outer).  ``A`` by variant: SPARQ (raw) and
+        SySMT 16, the codes ``x[2j]`` in bits 7:0 and ``x[2j+1]`` in 15:8 of
+        the row's field; SPARQ with ``--input packed`` ``word_width`` (16 for
+        5opt), the pair word of :func:`golden.sparq.encode`; 8b-8b 8, one code
+        ``x[j]``; 2x4b-8b 8, two 4-bit codes, ``x[2j]`` in bits 3:0 and
+        ``x[2j+1]`` in bits 7:4.
     in_weight : In(ArrayLayout(weight, cols))
-        Per column: ``WeightPair``, or ``signed(8)`` for 8b-8b.
+        Column ``n``'s weights of the beat in bits ``[n*B +: B]`` (column 0 in
+        the LSBs, the column index outer).  ``B`` is 16 for the pair variants,
+        ``W[2j][n]`` in bits 7:0 and ``W[2j+1][n]`` in bits 15:8 of the
+        column's field, and 8 (``W[j][n]``) for 8b-8b.
     out_valid : Out(1)
-        ``out_row`` holds result row ``out_index`` of a tile.
-    out_first, out_last : Out(1)
-        ``out_index`` is 0 / ``rows - 1``.
+        ``out_row`` holds result row ``out_index`` of a tile (``rows``
+        consecutive cycles a tile, row 0 first).
+    out_first : Out(1)
+        ``out_valid`` and ``out_index`` is 0.
+    out_last : Out(1)
+        ``out_valid`` and ``out_index`` is ``rows - 1``.
     out_index : Out(range(rows))
+        The result row on ``out_row``; ``max(1, ceil(log2(rows)))`` bits.
     out_row : Out(ArrayLayout(signed(acc_width), cols))
+        ``C[out_index][n]`` in bits ``[n*acc_width +: acc_width]`` (column 0 in
+        the LSBs), wrapped to ``acc_width`` bits; only meaningful with
+        ``out_valid``.
     """
 
     def __init__(self, *, variant: str, config: Config | None = None, rows: int, cols: int,
@@ -100,8 +133,8 @@ class SystolicArray(wiring.Component):
         self._acc_width = check_acc_width(acc_width)
         self._input = check_choice("input", input, INPUTS)
         if input == "packed" and not self._pe_class.takes_words:
-            raise ValueError(f"input='packed' needs PEs that take pair words; the {variant} PE "
-                             f"takes activation codes")
+            raise ValueError(f"input 'packed' needs PEs that take pair words (SPARQ); the "
+                             f"{variant} PE takes activation codes")
         self._tru = self._pe_class.takes_words and input == "raw"
         self._hierarchy = hierarchy
         pe = unused(self.make_pe())

@@ -66,7 +66,7 @@ def test_every_variant_computes_its_reference(variant):
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: make_pe("tpu"), ValueError,
-     "PE variant must be one of 8b8b, 2x4b8b, sparq, sysmt, got 'tpu'"),
+     f"PE variant must be one of {', '.join(PE_VARIANTS)}, got 'tpu'"),
     (lambda: make_pe("sparq"), TypeError, "config must be a golden.sparq.Config, got None"),
     (lambda: make_pe("8b8b", CFG), ValueError, "the 8b8b PE takes no SPARQ configuration"),
     (lambda: make_pe("8b8b", acc_width=4), ValueError, "acc_width must be in 8..64, got 4"),
@@ -75,7 +75,7 @@ def test_every_variant_computes_its_reference(variant):
     (lambda: SystolicArray(variant="8b8b", rows=2, cols=2, tile=0), ValueError,
      "tile must be >= 1"),
     (lambda: SystolicArray(variant="8b8b", rows=2, cols=2, input="packed"), ValueError,
-     "input='packed' needs PEs that take pair words"),
+     "input 'packed' needs PEs that take pair words"),
 ])
 def test_bad_parameters_name_the_value(call, error, message):
     with pytest.raises(error, match=message):
@@ -143,7 +143,7 @@ def run_cli(*args):
     (["--unit", "pe", "--no-round"], "--no-round does not apply to --arch sa --unit pe"),
     (["--rows", "0"], "--rows must be in 1..1024, got 0"),
     (["--cols", "x"], "--cols must be an integer"),
-    (["--input", "packed", "--baseline", "8b8b"], "--input packed needs PEs that take pair"),
+    (["--input", "packed", "--baseline", "8b8b"], "input 'packed' needs PEs that take pair"),
     (["--input", "packed", "--no-round"], "--no-round does not apply"),
 ])
 def test_bad_sa_options_one_line_exit_2(tmp_path, args, message):
