@@ -11,18 +11,17 @@ JOBS        ?= 2
 GEN_ARGS    ?= --opts 5 --rows 128
 
 # Extras of pyproject.toml installed into .venv: `pip install -e ".[$(EXTRAS)]"`, again whenever
-# pyproject.toml changes.  `make accuracy` alone installs EVAL_EXTRAS (PyTorch) on top.
-# EVAL HOOK: once the `test` extra includes `eval`, every target gets PyTorch through EXTRAS and
-# the eval stamp costs one no-op pip run.
+# pyproject.toml changes (the test extra includes eval).  PyTorch is Debian's python3-torch (the
+# accuracy package group), which .venv sees through DEBIAN_PTH: the venv's own packages come
+# first on sys.path, Debian's only fill what the venv lacks.
 EXTRAS      ?= test
-EVAL_EXTRAS ?= $(EXTRAS),eval
 STAMP       := $(VENV)/.installed
-EVAL_STAMP  := $(VENV)/.installed-eval
+DEBIAN_PTH  := $(VENV)/lib/python$(PY_VERSION)/site-packages/debian-dist-packages.pth
 
 export AMARANTH_USE_YOSYS := builtin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup generate test sim sim-large area bench prove accuracy power lint clean
+.PHONY: help setup generate test sim sim-large area bench prove accuracy train power lint clean
 
 # Targets documented with `## text` are listed by `make help`, with the Debian package groups
 # of their `packages-...` prerequisite.
@@ -72,18 +71,15 @@ $(STAMP): pyproject.toml
 	@$(make_venv)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@echo /usr/lib/python3/dist-packages > $(DEBIAN_PTH)
 	@touch $@
 
-$(EVAL_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e ".[$(EVAL_EXTRAS)]"
-	@touch $@
-
-setup: packages-sim+area+prove+accuracy+power $(STAMP) ## .venv and the Debian packages of every target (make accuracy adds PyTorch)
+setup: packages-sim+area+prove+accuracy+power $(STAMP) ## .venv and the Debian packages of every target
 
 generate: $(STAMP) ## emit the default design (python -m hdl.generate with GEN_ARGS) into build/
 	$(PY) -m hdl.generate $(GEN_ARGS)
 
-test: packages-sim+area $(STAMP) ## the default test suite (what CI runs: golden model, CLI, lint, TRU/SA/TC regressions)
+test: packages-sim+area+prove+accuracy $(STAMP) ## the default test suite (what CI runs: golden model, CLI, lint, TRU/SA/TC regressions)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 sim: packages-sim $(STAMP) ## the cocotb regressions only (Icarus and Verilator)
@@ -102,11 +98,14 @@ bench: packages-sim $(STAMP) ## benchmarks (golden model speed, emission, simula
 prove: packages-prove $(STAMP) ## formal proofs (python -m formal.prove)
 	$(PY) -m formal.prove
 
-accuracy: packages-accuracy $(EVAL_STAMP) ## model accuracy on Fashion-MNIST (python -m workloads.accuracy; installs the eval extra)
+accuracy: packages-accuracy $(STAMP) ## accuracy on Fashion-MNIST: reports/accuracy.* (python -m workloads.accuracy, ~10 min)
 	$(PY) -m workloads.accuracy
 
-power: packages-power $(STAMP) ## power estimate (python -m synth.power)
-	$(PY) -m synth.power
+train: packages-accuracy $(STAMP) ## retrain the committed Fashion-MNIST CNN and its 2:4-pruned version (~3 min)
+	$(PY) -m workloads.train
+
+power: packages-power+accuracy $(STAMP) ## energy per MAC from gate-level activity: reports/power.* (python -m workloads.power)
+	$(PY) -m workloads.power
 
 lint: $(STAMP) ## ruff and the import contracts (lint-imports); both run, either fails it
 	@status=0; \

@@ -214,8 +214,8 @@ def test_custom_shift_sets_exist_only_for_4_bits():
     assert legal_shift_sets(2) == [tuple(range(7))]
     assert legal_shift_sets(3) == [tuple(range(6))]
     four = legal_shift_sets(4)
-    assert sorted(four) == sorted(tuple(sorted({0, 4, *extra}))
-                                  for r in range(4) for extra in itertools.combinations((1, 2, 3), r))
+    subsets = (extra for r in range(4) for extra in itertools.combinations((1, 2, 3), r))
+    assert sorted(four) == sorted(tuple(sorted({0, 4, *extra})) for extra in subsets)
     presets = {shifts for bits, shifts in sparq.PRESETS.values() if bits == 4}
     assert presets <= set(four)
 
