@@ -29,15 +29,26 @@ class TrimRoundUnit(wiring.Component):
 
     Members
     -------
+    clk : In(1)
+        Clock of the ``sync`` domain; every register samples on its rising edge.
+    rst : In(1)
+        Synchronous reset, active high: clears ``out_valid`` and ``out_word``
+        (the unit's only registers) to 0.  Required before the first pair:
+        until then ``out_valid`` is unknown.
     in_valid : In(1)
-        ``in_pair`` holds a pair this cycle.
+        ``in_pair`` holds a pair this cycle.  Only ``out_valid`` follows it:
+        ``out_word`` registers the word of ``in_pair`` on every edge.
     in_pair : In(ActPair)
-        Activation codes ``x[2j]`` (element 0) and ``x[2j+1]``.
+        Two 8-bit activation codes: ``x[2j]`` (element 0) in bits 7:0 and
+        ``x[2j+1]`` in bits 15:8.
     out_valid : Out(1)
-        ``out_word`` holds the word of the pair presented ``latency`` cycles
-        earlier.
+        ``in_valid``, ``latency`` (1) cycles later: ``out_word`` holds the
+        word of a pair.
     out_word : Out(PairWord(config))
-        The packed pair word (slot A in the LSBs).
+        The packed pair word of the pair presented ``latency`` cycles earlier,
+        bit for bit :func:`golden.sparq.encode`: slot A in the LSBs, then slot
+        B; inside a slot ``data`` (``bits`` wide), then ``idx`` (``idx_bits``),
+        then ``mux`` (1 bit), LSB first.  ``word_width`` bits (16 for 5opt).
     """
 
     def __init__(self, *, config):

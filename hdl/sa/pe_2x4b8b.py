@@ -26,9 +26,10 @@ class PE2x4b8b(SystolicPE):
     Members
     -------
     in_act : In(Act4Pair)
-        Two 4-bit activation codes.
+        8 bits: two 4-bit activation codes (0..15), ``x[2j]`` in bits 3:0 and
+        ``x[2j+1]`` in bits 7:4.
     in_weight : In(WeightPair)
-        ``w[2j]`` and ``w[2j+1]``.
+        16 bits: ``w[2j]`` in bits 7:0 and ``w[2j+1]`` in bits 15:8.
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
 

@@ -20,9 +20,9 @@ class PE8b8b(SystolicPE):
     Members
     -------
     in_act : In(unsigned(8))
-        The activation code ``x``.
+        The activation code ``x[k]`` (0..255).
     in_weight : In(signed(8))
-        The weight ``w``.
+        The weight ``w[k]``, two's complement.
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
 

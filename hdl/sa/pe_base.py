@@ -41,21 +41,43 @@ class SystolicPE(Variant, wiring.Component):
 
     Members
     -------
+    clk : In(1)
+        Clock of the ``sync`` domain; every register samples on its rising edge.
+    rst : In(1)
+        Synchronous reset, active high: clears every register of the PE to 0
+        (the partial sum, the captured result, ``out_act``, ``out_ctl``,
+        ``out_weight``, ``done`` and ``drain_out``).  Required before the
+        first beat: until then ``out_ctl`` and ``done`` are unknown.
     in_act : In(act_shape)
+        The beat's activations; the variant gives the packing.
     in_ctl : In(Ctl)
-        ``valid``: this beat counts; ``first``: start a new sum; ``last``:
-        the tile's final beat, capture the result.
+        3 bits, LSB first: ``valid`` (bit 0): this beat counts; ``first``
+        (bit 1): start a new sum (the partial sum restarts from 0); ``last``
+        (bit 2): the tile's final beat, capture the sum as the result (both
+        ``first`` and ``last`` on a one-beat tile).  While ``valid`` is 0 the
+        PE ignores ``first``, ``last``, ``in_act`` and ``in_weight`` (it still
+        forwards them).
     in_weight : In(weight_shape)
-    out_act, out_ctl, out_weight : Out
-        The inputs, registered (to the east and south neighbours).
+        The beat's weights; the variant gives the packing.
+    out_act : Out(act_shape)
+        ``in_act``, registered: to the PE to the east.
+    out_ctl : Out(Ctl)
+        ``in_ctl``, registered: to the PE to the east.
+    out_weight : Out(weight_shape)
+        ``in_weight``, registered: to the PE to the south.
     drain_in : In(signed(acc_width))
         ``drain_out`` of the PE to the south (0 at the south edge).
     drain_load : In(1)
-        Load ``acc_result`` into ``drain_out`` at this edge.
+        ``drain_out`` takes the captured result on this edge; while 0 it
+        takes ``drain_in``, so a column of PEs is a shift register towards the
+        north edge.
     drain_out : Out(signed(acc_width))
-        The drain chain register.
+        The drain chain register: the captured result (the sum up to the last
+        ``last`` beat, wrapped to ``acc_width`` bits) one cycle after
+        ``drain_load``, otherwise ``drain_in`` one cycle late.
     done : Out(1)
-        Registered ``in_ctl.valid & in_ctl.last``: ``acc_result`` is new.
+        ``in_ctl.valid & in_ctl.last``, registered: the captured result is
+        new (it stays until the next ``last`` beat).
     """
 
     unit_name = "PE"

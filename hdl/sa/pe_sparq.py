@@ -27,9 +27,12 @@ class SparqPE(SystolicPE):
     Members
     -------
     in_act : In(PairWord(config))
-        The packed pair word.
+        The packed pair word of ``x[2j]`` and ``x[2j+1]``
+        (:func:`golden.sparq.encode`; ``word_width`` bits, 16 for 5opt): slot A
+        in the LSBs, then slot B; inside a slot ``data``, ``idx``, ``mux``,
+        LSB first.
     in_weight : In(WeightPair)
-        ``w[2j]`` and ``w[2j+1]``.
+        16 bits: ``w[2j]`` in bits 7:0 and ``w[2j+1]`` in bits 15:8.
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
 

@@ -24,7 +24,11 @@ class SysmtPE(SystolicPE):
     4-bit windows at shift 0 or 4 (:class:`~hdl.window.Window`, no rounding)
     and the exact 8-bit split of a lone value.  The resulting slots feed the
     same :class:`~hdl.slot_mult.TwoSlotMultiplier` as SPARQ, so its result is
-    ``golden.sparq.matmul`` with the ``2opt-trim`` configuration.
+    ``golden.sparq.matmul`` with the ``2opt-trim`` configuration.  SySMT does
+    no rounding: a value whose partner is non-zero keeps its upper nibble
+    (bits 7:4, when any is set) or its lower nibble, and the bits below the
+    window are dropped; ``--no-round`` and the configuration options do not
+    apply.
 
     Parameters
     ----------
@@ -34,9 +38,10 @@ class SysmtPE(SystolicPE):
     Members
     -------
     in_act : In(ActPair)
-        The raw activation codes ``x[2j]`` and ``x[2j+1]``.
+        16 bits: the raw activation codes ``x[2j]`` in bits 7:0 and
+        ``x[2j+1]`` in bits 15:8.
     in_weight : In(WeightPair)
-        ``w[2j]`` and ``w[2j+1]``.
+        16 bits: ``w[2j]`` in bits 7:0 and ``w[2j+1]`` in bits 15:8.
     (the rest as in :class:`~hdl.sa.pe_base.SystolicPE`)
     """
 

@@ -47,21 +47,41 @@ class TensorCore(TensorCoreBase):
 
     Members
     -------
+    clk : In(1)
+        Clock of the ``sync`` domain; every register samples on its rising edge.
+    rst : In(1)
+        Synchronous reset, active high: clears the accumulators (``out_d``) and
+        ``out_valid``, and for SPARQ the trim-and-round units and the valid bits
+        of the front stage (``s1_valid``); every step in flight is dropped.
+        SPARQ's front-stage data registers (``s1_first``, ``s1_c``, ``s1_b``,
+        ``s1_last``) are not reset: they are only read beside a valid bit.
+        Required before the first step: until then ``out_valid`` is unknown.
     in_valid : In(1)
-        One K step of A and B is presented.
-    in_first, in_last : In(1)
-        The step is the first / last of its sweep over K.
+        This cycle is a step: one K slice of A and B is presented.  While it is
+        low the array ignores ``in_a``, ``in_b``, ``in_c``, ``in_first`` and
+        ``in_last``.
+    in_first : In(1)
+        The step is the first of its sweep over K: the accumulators start from
+        ``in_c``.
+    in_last : In(1)
+        The step is the last of its sweep: ``out_valid`` follows ``latency``
+        cycles later.  A step may be both first and last.
     in_a : In(ArrayLayout(ArrayLayout(unsigned(8), k_step), rows))
-        ``in_a[r][k] = A[r][k0 + k]``, activation codes of the step's K slice.
+        ``in_a[r][k] = A[r][k0 + k]``, the activation codes of the step's K
+        slice, at bits ``[(r*k_step + k)*8 +: 8]``: the row index ``r`` is outer
+        (more significant bits), row 0 and ``k = 0`` in the LSBs.
     in_b : In(ArrayLayout(ArrayLayout(signed(8), k_step), cols))
-        ``in_b[n][k] = B[k0 + k][n]``: column ``n`` of the step's weight slice.
+        ``in_b[n][k] = B[k0 + k][n]``, column ``n`` of the step's weight slice,
+        at bits ``[(n*k_step + k)*8 +: 8]`` (the column index ``n`` outer).
     in_c : In(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
-        ``in_c[r][n] = C[r][n]``, sampled on ``in_first`` steps only.
+        ``in_c[r][n] = C[r][n]`` at bits ``[(r*cols + n)*acc_width +:
+        acc_width]`` (row index outer); sampled on ``in_first`` steps only.
     out_valid : Out(1)
         ``out_d`` holds a finished tile (one cycle, ``latency`` cycles after
         the ``in_last`` step).
     out_d : Out(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
-        ``out_d[r][n] = D[r][n]`` (the accumulators; only meaningful with
+        ``out_d[r][n] = D[r][n]``, packed like ``in_c``, wrapped to
+        ``acc_width`` bits (the accumulators; only meaningful with
         ``out_valid``).
     """
 

@@ -28,9 +28,10 @@ class Reference4bDotProduct(DotProductUnit):
     Members
     -------
     in_a : In(ArrayLayout(unsigned(4), 8))
-        4-bit activation codes.
-    in_valid, in_b, in_c, out_valid, out_d
-        See :class:`~hdl.tc.dp_base.DotProductUnit`.
+        8 activation codes of 4 bits (0..15): ``a[k]`` in bits ``[4k +: 4]``
+        (``a[2j]`` in bits 3:0 of byte ``j``, ``a[2j+1]`` in bits 7:4),
+        multiplied by ``in_b[k]``.
+    (the rest as in :class:`~hdl.tc.dp_base.DotProductUnit`)
     """
 
     name, title, k_step, act_bits = "2x4b8b", "2x4b-8b", 8, REF_ACT_BITS

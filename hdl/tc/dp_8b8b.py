@@ -25,9 +25,9 @@ class BaselineDotProduct(DotProductUnit):
     Members
     -------
     in_a : In(ArrayLayout(unsigned(8), 4))
-        Activation codes.
-    in_valid, in_b, in_c, out_valid, out_d
-        See :class:`~hdl.tc.dp_base.DotProductUnit`.
+        4 activation codes: ``a[k]`` in bits ``[8k +: 8]`` (element 0 in the
+        LSBs), multiplied by ``in_b[k]``.
+    (the rest as in :class:`~hdl.tc.dp_base.DotProductUnit`)
     """
 
     name, title, k_step = "8b8b", "8b-8b", 4

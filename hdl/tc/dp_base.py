@@ -38,16 +38,27 @@ class DotProductUnit(Variant, wiring.Component):
 
     Members
     -------
+    clk : In(1)
+        Clock of the ``sync`` domain; every register samples on its rising edge.
+    rst : In(1)
+        Synchronous reset, active high: clears ``out_d`` and ``out_valid`` (the
+        unit's only registers) to 0.  Required before the first operands: until
+        then ``out_valid`` is unknown.
     in_valid : In(1)
-        The operands are valid this cycle; ``out_d`` loads their result.
+        The operands are valid this cycle; ``out_d`` loads their result on this
+        edge.  While it is low the unit ignores every other input.
     in_b : In(ArrayLayout(signed(8), k_step))
-        Weights.
+        ``k_step`` weights, two's complement: ``b[k]`` in bits ``[8k +: 8]``
+        (element 0 in the LSBs).
     in_c : In(signed(acc_width))
-        The third operand (partial sum).
+        The third operand (partial sum), two's complement.
     out_valid : Out(1)
-        ``out_d`` holds the result of operands presented ``latency`` cycles earlier.
+        ``out_d`` holds the result of operands presented ``latency`` cycles
+        earlier (``in_valid`` one cycle later).
     out_d : Out(signed(acc_width))
-        The registered, wrapped sum; held while ``in_valid`` is low.
+        ``a . b + c`` of the last operands presented with ``in_valid``,
+        registered and wrapped to ``acc_width`` bits; held while ``in_valid`` is
+        low.
     """
 
     unit_name = "dot-product unit"

@@ -31,10 +31,11 @@ class SparqDotProduct(DotProductUnit):
     Members
     -------
     in_words : In(ArrayLayout(PairWord(config), 4))
-        Word ``j`` carries activations ``2j`` and ``2j+1``; ``in_b[2j]`` and
-        ``in_b[2j+1]`` are their weights.
-    in_valid, in_b, in_c, out_valid, out_d
-        See :class:`~hdl.tc.dp_base.DotProductUnit`.
+        4 packed pair words (:func:`golden.sparq.encode`), word ``j`` in bits
+        ``[j*word_width +: word_width]`` (16 bits each for 5opt): it carries
+        activations ``2j`` and ``2j+1``, whose weights are ``in_b[2j]`` and
+        ``in_b[2j+1]``.
+    (the rest as in :class:`~hdl.tc.dp_base.DotProductUnit`)
     """
 
     name, title, k_step, takes_words, config_rule = "sparq", "SPARQ", 8, True, "required"

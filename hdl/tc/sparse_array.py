@@ -45,18 +45,51 @@ class SparseTensorCore(TensorCoreBase):
 
     Members
     -------
-    in_valid, in_first, in_last : In(1)
+    clk : In(1)
+        Clock of the ``sync`` domain; every register samples on its rising edge.
+    rst : In(1)
+        Synchronous reset, active high: clears the accumulators (``out_d``) and
+        ``out_valid``, and for SPARQ the trim-and-round units and the valid bits
+        of the front stage (``s1_valid``); every step in flight is dropped.
+        SPARQ's front-stage data registers (``s1_first``, ``s1_c``, ``s1_b``,
+        ``s1_last``) are not reset: they are only read beside a valid bit.
+        Required before the first step: until then ``out_valid`` is unknown.
+    in_valid : In(1)
+        This cycle is a step: one K slice of A and of the compressed B is
+        presented.  While it is low the array ignores every other input.
+    in_first : In(1)
+        The step is the first of its sweep over K: the accumulators start from
+        ``in_c``.
+    in_last : In(1)
+        The step is the last of its sweep: ``out_valid`` follows ``latency``
+        cycles later.  A step may be both first and last.
     in_a : In(ArrayLayout(ArrayLayout(unsigned(8), k_step), rows))
-        ``in_a[r][k] = A[r][k0 + k]`` (dense; ``k0`` a multiple of k_step).
+        ``in_a[r][k] = A[r][k0 + k]`` (dense; ``k0`` a multiple of k_step) at
+        bits ``[(r*k_step + k)*8 +: 8]``: the row index ``r`` is outer.  Group
+        ``g`` of a row is ``in_a[r][4g .. 4g+3]``.
     in_values : In(ArrayLayout(ArrayLayout(signed(8), k_step / 2), cols))
-        ``in_values[n][i] = values[k0 / 2 + i][n]`` of golden.sparq.compress_2to4(B).
+        ``in_values[n][i] = values[k0/2 + i][n]`` of
+        :func:`golden.sparq.compress_2to4` (B), at bits ``[(n*k_step/2 + i)*8
+        +: 8]`` (the column index ``n`` outer).  Slots ``2g`` and ``2g+1`` of
+        column ``n`` hold the non-zero weights of group ``g``; each multiplies
+        the activation ``in_a[r][4g + in_positions[n][i]]``.  A slot whose
+        value is 0 selects nothing and its position is ignored (so spare slots
+        are value 0, any position); the order of a group's two slots does not
+        matter (``compress_2to4`` writes them in ascending position order, a
+        spare as value 0 at position 0).  Two non-zero values of one group must
+        not share a position.
     in_positions : In(ArrayLayout(ArrayLayout(unsigned(2), k_step / 2), cols))
-        The matching positions.
+        ``in_positions[n][i]``, the place (0..3) of ``in_values[n][i]`` inside
+        its group, at bits ``[(n*k_step/2 + i)*2 +: 2]``.
     in_c : In(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
-        Sampled on ``in_first`` steps.
+        ``in_c[r][n] = C[r][n]`` at bits ``[(r*cols + n)*acc_width +:
+        acc_width]`` (row index outer); sampled on ``in_first`` steps only.
     out_valid : Out(1)
-        ``out_d`` holds a finished tile for one cycle.
+        ``out_d`` holds a finished tile for one cycle, ``latency`` cycles after
+        the ``in_last`` step.
     out_d : Out(ArrayLayout(ArrayLayout(signed(acc_width), cols), rows))
+        ``out_d[r][n] = D[r][n]``, packed like ``in_c``, wrapped to
+        ``acc_width`` bits; only meaningful with ``out_valid``.
     """
 
     arch, weight_port, shared_ports = "stc", "in_values", ("in_values", "in_positions")

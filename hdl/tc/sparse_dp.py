@@ -35,17 +35,41 @@ class SparseDotProduct(wiring.Component):
 
     Members
     -------
+    clk : In(1)
+        Clock of the ``sync`` domain; every register samples on its rising edge.
+    rst : In(1)
+        Synchronous reset, active high: clears every register to 0 (SPARQ: the
+        trim-and-round units and the ``s1_*`` registers; both: ``out_d`` and
+        ``out_valid``).  Required before the first operands: until then
+        ``out_valid`` is unknown.
     in_valid : In(1)
+        The operands are valid this cycle; ``out_d`` loads their result
+        ``latency`` cycles later.  While it is low the unit ignores every other
+        input.
     in_a : In(ArrayLayout(unsigned(8), k_step))
-        Dense activations of ``k_step / 4`` aligned groups of 4.
+        ``k_step`` dense activation codes, ``a[k]`` in bits ``[8k +: 8]``:
+        ``k_step / 4`` aligned groups of 4 (group ``g`` is ``a[4g .. 4g+3]``).
     in_values : In(ArrayLayout(signed(8), k_step / 2))
-        Compressed 2:4 weights (golden.sparq.compress_2to4 order).
+        The compressed 2:4 weights, ``values[i]`` in bits ``[8i +: 8]``: slots
+        ``2g`` and ``2g+1`` hold group ``g``'s non-zero weights.  Each slot's
+        value multiplies ``a[4g + positions[i]]``; a slot whose value is 0
+        selects nothing (its position is ignored), so a group with fewer than
+        two non-zero weights fills the spare slots with value 0.  The order of a
+        group's two slots does not matter (the result is the same either way);
+        :func:`golden.sparq.compress_2to4` writes them in ascending position
+        order with a spare slot as value 0 at position 0.  Two non-zero values
+        of one group must not share a position.
     in_positions : In(ArrayLayout(unsigned(2), k_step / 2))
-        Their positions inside their group.
+        ``positions[i]`` in bits ``[2i +: 2]``: the place (0..3) of
+        ``values[i]`` inside its group.
     in_c : In(signed(acc_width))
+        The third operand (partial sum), two's complement.
     out_valid : Out(1)
+        ``out_d`` holds the result of operands presented ``latency`` cycles
+        earlier.
     out_d : Out(signed(acc_width))
-        Registered, wrapped; held while no result arrives.
+        ``a . decompress(values, positions) + c``, registered and wrapped to
+        ``acc_width`` bits; held while no result arrives.
     """
 
     def __init__(self, *, variant, config=None, acc_width=32):
