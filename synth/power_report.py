@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 
 from synth.designs import PRESET_NAMES, SA_VARIANTS
+from synth.markdown import fmt as _f
+from synth.markdown import table as _table
 from synth.power import DesignPower
 
 __all__ = ["records", "array", "write_all", "markdown", "ARRAY"]
@@ -115,14 +117,8 @@ def array(jobs, results: dict, period: float, area: dict | None) -> list[dict]:
 
 # ------------------------------------------------------------------ formatting
 
-def _f(v, fmt="{:.2f}"):
-    return "-" if v is None else fmt.format(v)
 
 
-def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _by(recs):

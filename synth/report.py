@@ -15,6 +15,8 @@ from pathlib import Path
 
 from synth.designs import CATEGORIES, PRESET_NAMES, SA_VARIANTS, STC_VARIANTS, TC_VARIANTS
 from synth.flow import Record, Result
+from synth.markdown import fmt as _f
+from synth.markdown import table as _table
 from synth.paper import TABLE3, TARGETS, TRU_OF_TC_DP
 
 __all__ = ["analyze", "markdown", "plot", "write_all", "ARRAY_SIZE", "DISCUSSION"]
@@ -146,14 +148,8 @@ def analyze(results: list[Record]) -> dict:
 
 # ---------------------------------------------------------------------------- formatting
 
-def _f(value, fmt="{:.2f}"):
-    return "-" if value is None else fmt.format(value)
 
 
-def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _table3_md(a):

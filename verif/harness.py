@@ -77,7 +77,7 @@ def sources(top: str, files: dict[str, str]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path):
+def locked(folder: Path):
     """Exclusive use of a build folder (two workers may build the same design)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     with open(folder.with_name(folder.name + ".lock"), "w") as lock:
@@ -142,12 +142,12 @@ def run_bench(sim: str, sources: list[Path], toplevel: str, bench: str,
         total, failed = get_results(results)
         return total, failed, bdir
 
-    with _locked(build_dir):
+    with locked(build_dir):
         total, failed, bdir = once(waves=False)
     if total == 0:
         raise AssertionError(f"{bench} ran no cocotb test on {sim}; log: {bdir}/sim-{name}.log")
     if failed:
-        with _locked(build_dir.with_name(build_dir.name + "-waves")):
+        with locked(build_dir.with_name(build_dir.name + "-waves")):
             _, _, wdir = once(waves=True)
         waves = sorted(p for p in wdir.glob("*") if p.suffix in (".fst", ".vcd"))
         wave = waves[0] if waves else "(none written)"

