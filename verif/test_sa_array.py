@@ -53,8 +53,8 @@ def test_cycles_sparq_vs_8b8b(rows, tiles):
     Each run asserts its own result rows and its stream cycle count against
     ``stream_cycles``; here the two counts are compared with the paper's claim.
     """
-    sparq = run_array("icarus", "sparq", Config.preset(3), rows, rows, tiles=tiles, seed=rows)
-    base = run_array("icarus", "8b8b", None, rows, rows, tiles=tiles, seed=rows)
+    sparq, _ = run_array("icarus", "sparq", Config.preset(3), rows, rows, tiles=tiles, seed=rows)
+    base, _ = run_array("icarus", "8b8b", None, rows, rows, tiles=tiles, seed=rows)
     k, n = tiles[0][0], len(tiles)
     fast, slow = sparq.stream_cycles(n, (k + 1) // 2), base.stream_cycles(n, k)
     if k // 2 >= rows:

@@ -198,7 +198,9 @@ def test_stc_memory_does_not_grow_with_m_times_n_times_k():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 8 * (a.nbytes + w.nbytes), f"peak {peak / 2**20:.1f} MB"
+    # O(M*N*K) would be about 134 MB (int64); the per-pattern products need a few times the
+    # operands, plus allocator noise that varies between runs (3 to 13 MB seen).
+    assert peak < 32 * (a.nbytes + w.nbytes), f"peak {peak / 2**20:.1f} MB"
 
 
 @pytest.mark.parametrize("stc", [False, True], ids=["dense", "stc"])
