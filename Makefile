@@ -98,8 +98,9 @@ bench: packages-sim $(STAMP) ## benchmarks (golden model speed, emission, simula
 prove: packages-prove $(STAMP) ## formal proofs (python -m formal.prove)
 	$(PY) -m formal.prove
 
-accuracy: packages-accuracy $(STAMP) ## accuracy on Fashion-MNIST: reports/accuracy.* (python -m workloads.accuracy, ~10 min)
+accuracy: packages-accuracy+sim $(STAMP) ## accuracy on Fashion-MNIST and real layers through the RTL: reports/accuracy.*, reports/layers.* (~20 min)
 	$(PY) -m workloads.accuracy
+	$(PY) -m workloads.layers
 
 train: packages-accuracy $(STAMP) ## retrain the committed Fashion-MNIST CNN and its 2:4-pruned version (~3 min)
 	$(PY) -m workloads.train
