@@ -449,6 +449,8 @@ def write_md(path: Path, meta: dict, rows: list[dict], totals: list[dict],
     ok = all(t["mismatches"] == 0 and t["model_mismatches"] == 0 and t["plan_matches"]
              and t["pred_agree"] == t["images"] and t["logits_identical"] for t in totals)
     n = meta["images"]
+    ordered = sorted(rows, key=lambda r: (meta["layer_order"].index(r["layer"]),
+                                          meta["design_order"].index(r["design"])))
     lines = [
         "# Real layers through the RTL",
         "",
@@ -517,8 +519,7 @@ def write_md(path: Path, meta: dict, rows: list[dict], totals: list[dict],
         "vs 8b-8b SA | MACs/PE/cycle | % of peak | tile fill | zeros in A | mismatches |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in sorted(rows, key=lambda r: (meta["layer_order"].index(r["layer"]),
-                                         meta["design_order"].index(r["design"]))):
+    for r in ordered:
         lines.append(
             f"| {r['layer']} | {r['m']} x {r['k']} x {r['n']} | {r['label']} | "
             f"{r['tiles']} ({r['tile_grid']}) | {r['beats_per_tile']} | {r['cycles']:,}"
@@ -538,8 +539,7 @@ def write_md(path: Path, meta: dict, rows: list[dict], totals: list[dict],
         "| layer | M x K x N | design | tiles | cycles | vs 8b-8b | % of peak | tile fill |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    for r in sorted(rows, key=lambda r: (meta["layer_order"].index(r["layer"]),
-                                         meta["design_order"].index(r["design"]))):
+    for r in ordered:
         lines.append(
             f"| {r['layer']} | {r['per_image_m']} x {r['k']} x {r['n']} | {r['label']} | "
             f"{r['per_image_tiles']} | {r['per_image_cycles']:,} | "
