@@ -4,41 +4,54 @@
 them in the bench (:mod:`verif.tb_sa_array`); it returns the array and the
 bench's build folder.
 
-:func:`run_gemm` runs the user's own ``C = A @ W`` through an emitted SA, TC or
-STC (bench :mod:`verif.tb_gemm`) and returns C as the simulated hardware
-computed it, the measured cycle count and, as ``.stats``, the run's
-:class:`GemmStats`; :func:`plan_gemm` gives the same tiling and formula
-figures without simulating.  docs/runner.md is the user's guide.
+:func:`run_gemm` runs the user's own ``C = A @ W`` (or a grouped GEMM) through
+an emitted SA, TC or STC and returns C as the simulated hardware computed it,
+the measured cycle count and, as ``.stats``, the run's :class:`GemmStats`.  Two
+backends stream the same tiles by the same rules: ``"compiled"``, a
+Verilator-compiled C++ harness with no Python per cycle
+(:mod:`verif.gemm.compiled`), and ``"cocotb"``, the cocotb bench
+:mod:`verif.tb_gemm` (Icarus or Verilator).  :func:`plan_gemm` gives the same
+tiling and formula figures without simulating.  docs/runner.md is the user's guide.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
-import os
+import shutil
+import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from golden.sparq import Config
 from hdl.checks import check_acc_width, check_int
-from hdl.emit.hierarchy import unused
-from hdl.sa.array import SystolicArray
 from hdl.sa.build import emit_array
-from hdl.sa.variants import PE_VARIANTS
-from hdl.tc.build import array_class
 from hdl.tc.build import emit_array as emit_tc_array
-from hdl.tc.variants import ARRAY_VARIANTS, dp_class
+from verif.gemm import compiled
+from verif.gemm.plan import (
+    ARCHS,
+    DEFAULT_CONFIG,
+    GemmPlan,
+    Tiling,
+    baselines,
+    check_operands,
+    make_plan,
+    plan_gemm,
+    resolve,
+    tiling,
+)
+from verif.gemm.words import fields_of
 from verif.harness import BUILD, SIMULATORS, _design_key, run_bench, sources
 from verif.tb_gemm import GemmArgs
 from verif.tb_sa_array import ArrayArgs
 
-__all__ = ["TILES", "run_array", "verilator_setup", "VERILATOR_ARGS",
+__all__ = ["TILES", "run_array", "verilator_setup", "VERILATOR_ARGS", "BACKENDS",
            "ARCHS", "DEFAULT_CONFIG", "baselines", "run_gemm", "plan_gemm", "GemmPlan",
-           "GemmStats", "GemmRun"]
+           "GemmStats", "GemmRun", "HarnessBuildError"]
+
+HarnessBuildError = compiled.HarnessBuildError
 
 #: K odd and even, activation sparsity 0 %, 50 % and 90 %.
 TILES = [[7, 0.0], [8, 0.5], [5, 0.9], [12, 0.0], [1, 0.5], [10, 0.9]]
@@ -89,61 +102,8 @@ def run_array(sim, variant, cfg, rows, cols, tiles=TILES, acc_width=32, input="r
 
 # ----------------------------------------------------------------------- GEMM runner
 
-#: The architectures :func:`run_gemm` maps a GEMM onto.
-ARCHS = ("sa", "tc", "stc")
-
-#: The SPARQ configuration used when neither ``config`` nor ``baseline`` is given.
-DEFAULT_CONFIG = Config.preset(5)
-
-
-def baselines(arch: str) -> tuple[str, ...]:
-    """The baselines :func:`run_gemm` takes for ``arch``: every array variant but SPARQ."""
-    table = PE_VARIANTS if _check_arch(arch) == "sa" else ARRAY_VARIANTS
-    return tuple(v for v in table if v != "sparq")
-
-
-@dataclasses.dataclass(frozen=True)
-class GemmPlan:
-    """How an ``M x K x N`` GEMM maps onto an array, and what the array's formulas say.
-
-    An output tile is ``rows x cols`` of C; the ``tile_grid`` of ``ceil(M / rows)
-    x ceil(N / cols)`` tiles runs in row-major order, back to back.  SA: a tile
-    is one full-K stream of ``beats_per_tile = ceil(K / k_step)`` beats, with
-    ``gap = max(0, rows - beats_per_tile)`` idle cycles before each tile but the
-    first (two ``in_last`` beats at least ``rows`` cycles apart).  TC/STC: a
-    tile is one sweep of ``ceil(K / k_step)`` steps, C = 0 on the first.
-
-    ``formula_cycles`` is the array's own count for this tiling: the SA's
-    ``mixed_stream_cycles`` (first beat to last result row, both included),
-    the TC's ``(T - 1) * steps + cycles(K)`` (first step to the last
-    ``out_valid``).  ``ideal_cycles`` is the compute bound
-    ``ceil(macs / peak_macs_per_cycle)``; ``macs = M * K * N`` counts the
-    problem's dense multiply-accumulates, padding excluded.
-    """
-
-    arch: str
-    variant: str
-    config: Config | None       # None for a baseline
-    label: str                  # the configuration's name (5opt) or the baseline's
-    rows: int
-    cols: int
-    acc_width: int
-    m: int
-    k: int
-    n: int
-    tile_grid: tuple[int, int]
-    tiles: int
-    k_step: int                 # reduction elements a beat / step
-    beats_per_tile: int         # beats (SA) or steps (TC/STC) of one tile
-    beats: int                  # all tiles
-    gap: int                    # idle cycles before every tile but the first
-    idle_cycles: int            # all gaps
-    latency: int                # the array's: a tile's last beat to its first result
-    formula_cycles: int
-    ideal_cycles: int
-    macs: int
-    pes: int                    # PEs (SA) or dot-product units (TC/STC)
-    peak_macs_per_cycle: int    # pes * k_step
+#: The simulation backends of :func:`run_gemm`.
+BACKENDS = ("compiled", "cocotb")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,15 +118,22 @@ class GemmStats(GemmPlan):
     ``k_step`` (two for the pair PEs, eight or sixteen for a DP unit);
     ``peak_fraction = macs / (peak_macs_per_cycle * cycles)`` is the same as a
     share of the array's peak, 0..1.  ``seconds`` is the wall time of the
-    bench run (build included when it was not cached), ``build`` its folder.
+    call's simulation step (the build included when it was not cached),
+    ``sim_seconds`` the simulator's own run (the compiled executable, or the
+    cocotb run), ``build_seconds`` the build's (0 when it was cached), ``build``
+    its folder.
     """
 
     simulator: str
+    backend: str
+    threads: int
     cycles: int
     tile_cycles: tuple[int, ...]
     utilization: float
     peak_fraction: float
     seconds: float
+    sim_seconds: float
+    build_seconds: float
     build: str
 
 
@@ -190,87 +157,30 @@ class GemmRun(tuple):
         return self[1]
 
 
-def _check_arch(arch) -> str:
-    if arch not in ARCHS:
-        raise ValueError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
-    return arch
-
-
-def _resolve(arch, config, baseline) -> tuple[str, Config | None]:
-    """``(variant, config)`` of a run: SPARQ with a configuration, or a baseline without."""
-    _check_arch(arch)
-    if baseline is None:
-        if config is None:
-            return "sparq", DEFAULT_CONFIG
-        if not isinstance(config, Config):
-            raise TypeError(f"config must be a golden.sparq.Config, got {config!r}")
-        return "sparq", config
-    allowed = baselines(arch)
-    if baseline not in allowed:
-        raise ValueError(f"baseline {baseline!r} is not available for arch={arch!r}; "
-                         f"allowed: {', '.join(allowed)} (or None for SPARQ)")
-    if config is not None:
-        raise ValueError(f"config={getattr(config, 'name', config)!r} given with "
-                         f"baseline={baseline!r}: a baseline takes no SPARQ configuration "
-                         f"(pass one or the other)")
-    return baseline, None
-
-
-def _act_bits(arch: str, variant: str) -> int:
-    """Bits of one activation code at the array's inputs."""
-    return (PE_VARIANTS[variant] if arch == "sa" else dp_class(variant, arrays=True)).act_bits
-
-
-def _matrix(name: str, value, shape_names: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be a 2-D array of integers, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D ({shape_names}), got shape {arr.shape}")
-    if 0 in arr.shape:
-        raise ValueError(f"{name} must have {shape_names} >= 1, got shape {arr.shape}")
-    return arr
-
-
-def _in_range(name: str, arr: np.ndarray, lo: int, hi: int, what: str) -> np.ndarray:
-    bad = (arr < lo) | (arr > hi)
-    if bad.any():
-        at = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}[{at[0]}, {at[1]}] = {arr[at].item()} is outside {lo}..{hi} "
-                         f"({what})")
-    return arr.astype(np.int64)
-
-
-def _check_2to4(w: np.ndarray) -> None:
-    pad = -w.shape[0] % 4
-    groups = np.pad(w, ((0, pad), (0, 0))).reshape(-1, 4, w.shape[1])
-    counts = (groups != 0).sum(axis=1)                      # (groups, N)
-    if (counts > 2).any():
-        g, col = (int(i) for i in np.argwhere(counts > 2)[0])
-        raise ValueError(f"w is not 2:4 sparse along K (arch='stc'): column {col}, rows "
-                         f"{4 * g}..{min(4 * g + 3, w.shape[0] - 1)} hold "
-                         f"{int(counts[g, col])} non-zero weights (at most 2 of every 4)")
-
-
-def _operands(a, w, arch: str, variant: str) -> tuple[np.ndarray, np.ndarray]:
-    """``a`` and ``w`` as checked int64 matrices."""
-    a = _matrix("a", a, "M, K")
-    w = _matrix("w", w, "K, N")
-    if a.shape[1] != w.shape[0]:
-        raise ValueError(f"a is {a.shape[0]} x {a.shape[1]} and w {w.shape[0]} x {w.shape[1]}: "
-                         f"K differs")
-    top = (1 << _act_bits(arch, variant)) - 1
-    a = _in_range("a", a, 0, top, f"activation codes of the {variant} array")
-    w = _in_range("w", w, -128, 127, "signed 8-bit weights")
-    if arch == "stc":
-        _check_2to4(w)
-    return a, w
-
-
 def _check_simulator(simulator) -> str:
     if simulator not in SIMULATORS:
         raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
     return simulator
+
+
+def _check_backend(backend, simulator: str, threads) -> tuple[str, int]:
+    """``(backend, threads)``: the compiled harness for Verilator, the cocotb bench for Icarus."""
+    if backend is None:
+        backend = "compiled" if simulator == "verilator" else "cocotb"
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} (or None), got "
+                         f"{backend!r}")
+    if backend == "compiled" and simulator != "verilator":
+        raise ValueError(f"backend 'compiled' is a Verilator C++ harness; simulator "
+                         f"{simulator!r} runs through backend 'cocotb' (or pass "
+                         f"simulator='verilator')")
+    if threads is None:
+        return backend, 1
+    threads = check_int("threads", threads, 1)
+    if backend != "compiled":
+        raise ValueError(f"threads={threads} applies to the compiled backend (a multi-threaded "
+                         f"Verilator model) only, not to backend {backend!r}")
+    return backend, threads
 
 
 @functools.lru_cache(maxsize=16)
@@ -282,65 +192,72 @@ def _emitted(arch: str, variant: str, config: Config | None, rows: int, cols: in
     return emit_tc_array(arch, variant, config, rows=rows, cols=cols, acc_width=acc_width)
 
 
-@functools.lru_cache(maxsize=64)
-def _formula_array(arch: str, variant: str, config: Config | None, rows: int, cols: int,
-                   acc_width: int):
-    """The array object alone (never elaborated), for its formulas."""
-    if arch == "sa":
-        array = SystolicArray(variant=variant, config=config, rows=rows, cols=cols,
-                              acc_width=acc_width)
-    else:
-        array = array_class(arch)(variant=variant, config=config, rows=rows, cols=cols,
-                                  acc_width=acc_width)
-    return unused(array)
+def _results(plan: GemmPlan, c_tiles, out_cycles, first, last, til: Tiling):
+    """C, the measured cycles and per-tile cycles from what a backend recorded."""
+    c = til.assemble(np.asarray(c_tiles, np.int64), plan.m, plan.n)
+    inclusive = 1 if plan.arch == "sa" else 0        # the arrays' formula conventions
+    cycles = int(out_cycles[-1, -1] - first[0]) + inclusive
+    tile_cycles = tuple(int(v) for v in out_cycles[:, -1] - first + inclusive)
+    assert int(last[-1] - first[0]) + 1 == plan.beats + plan.idle_cycles, \
+        "the bench did not stream the tiles back to back"
+    return c, cycles, tile_cycles
 
 
-def _plan(array, arch, variant, config, acc_width, m, k, n) -> GemmPlan:
-    rows, cols = array.rows, array.cols
-    grid = (-(-m // rows), -(-n // cols))
-    tiles = grid[0] * grid[1]
-    sa = arch == "sa"
-    per_tile = array.beats(k) if sa else array.steps(k)
-    gap = max(0, rows - per_tile) if sa else 0
-    formula = array.mixed_stream_cycles([per_tile] * tiles) if sa \
-        else (tiles - 1) * per_tile + array.cycles(k)
-    pes = rows * cols
-    peak = pes * array.k_step
-    macs = m * k * n
-    return GemmPlan(
-        arch=arch, variant=variant, config=config,
-        label=config.name if config is not None else variant, rows=rows, cols=cols,
-        acc_width=acc_width, m=m, k=k, n=n, tile_grid=grid, tiles=tiles, k_step=array.k_step,
-        beats_per_tile=per_tile, beats=tiles * per_tile, gap=gap, idle_cycles=gap * (tiles - 1),
-        latency=array.latency, formula_cycles=formula, ideal_cycles=math.ceil(macs / peak),
-        macs=macs, pes=pes, peak_macs_per_cycle=peak)
+def _run_cocotb(plan: GemmPlan, til: Tiling, top, srcs, simulator, build_args):
+    """The cocotb bench: returns ``(c_tiles, result cycles, first, last, sim s, build dir)``."""
+    # Each call has its own operand files, so parallel calls on one design never meet.
+    folder = BUILD / simulator / f"{top}-{_design_key(srcs)}" / "gemm"
+    folder.mkdir(parents=True, exist_ok=True)
+    call = Path(tempfile.mkdtemp(prefix="call-", dir=folder))
+    try:
+        stimulus, results = call / "stimulus.npz", call / "results.npz"
+        np.savez(stimulus, a_blocks=til.a_blocks, w_blocks=til.w_blocks, order=til.order)
+        start = time.perf_counter()
+        bdir = run_bench(simulator, srcs, top, "verif.tb_gemm", GemmArgs(
+            arch=plan.arch, variant=plan.variant, config=plan.config, rows=plan.rows,
+            cols=plan.cols, acc_width=plan.acc_width, k_step=plan.k_step, latency=plan.latency,
+            gap=plan.gap, stimulus=str(stimulus), results=str(results)),
+            testcase="gemm", build_args=build_args)
+        seconds = time.perf_counter() - start
+        with np.load(results) as r:
+            return (r["c"], r["result_cycles"], r["first_beats"], r["last_beats"], seconds,
+                    bdir)
+    finally:
+        shutil.rmtree(call, ignore_errors=True)
 
 
-def plan_gemm(m: int, k: int, n: int, *, arch: str = "sa", config: Config | None = None,
-              baseline: str | None = None, rows: int = 16, cols: int = 16,
-              acc_width: int = 32) -> GemmPlan:
-    """The tiling of an ``m x k`` by ``k x n`` GEMM and the array's cycle formulas, no simulation.
-
-    Arguments as :func:`run_gemm`.
-    """
-    variant, config = _resolve(arch, config, baseline)
-    m, k, n = (check_int(name, v, 1) for name, v in (("M", m), ("K", k), ("N", n)))
-    rows, cols = check_int("rows", rows, 1), check_int("cols", cols, 1)
-    acc_width = check_acc_width(acc_width)
-    array = _formula_array(arch, variant, config, rows, cols, acc_width)
-    return _plan(array, arch, variant, config, acc_width, m, k, n)
+def _run_compiled(plan: GemmPlan, til: Tiling, top, srcs, build_args, threads):
+    """The compiled harness: same returns as :func:`_run_cocotb`, plus the build."""
+    harness = compiled.build(top, srcs, plan.arch, build_args, threads)
+    res = compiled.simulate(harness, plan, til)
+    compiled.check_width(plan.arch, plan, res)
+    per = plan.rows if plan.arch == "sa" else 1
+    tiles = len(til.order)
+    assert len(res.cycles) == tiles * per, \
+        f"{tiles} tiles should give {tiles * per} results, the design gave {len(res.cycles)}"
+    if plan.arch == "sa":
+        want = np.tile(np.arange(per), tiles)
+        assert (res.index == want).all(), \
+            f"result rows came as out_index {res.index[:16].tolist()}..., expected " \
+            f"{want[:16].tolist()}..."
+    count = plan.cols if plan.arch == "sa" else plan.rows * plan.cols
+    values = fields_of(res.words, plan.acc_width, count)
+    c_tiles = values.reshape(tiles, plan.rows, plan.cols)
+    return (c_tiles, res.cycles.reshape(tiles, per), res.first_beats, res.last_beats,
+            res.seconds, harness)
 
 
 def run_gemm(a, w, *, arch: str = "sa", config: Config | None = None,
              baseline: str | None = None, rows: int = 16, cols: int = 16, acc_width: int = 32,
-             simulator: str = "verilator") -> GemmRun:
+             groups: int = 1, simulator: str = "verilator", backend: str | None = None,
+             threads: int | None = None) -> GemmRun:
     """``C = A @ W`` on the emitted Verilog of an SA, TC or 2:4 STC, simulated.
 
     Parameters
     ----------
-    a : array_like of int, (M, K)
+    a : array_like of int, (M, K) or (M, groups * Kg)
         Activation codes 0..255 (0..15 for the ``"2x4b8b"`` baseline).
-    w : array_like of int, (K, N)
+    w : array_like of int, (K, N) or (Kg, N)
         Weights -128..127; for ``arch="stc"`` 2:4 sparse along K (at most two
         non-zero weights in every group of four rows, counted from row 0).
     arch : str
@@ -357,8 +274,22 @@ def run_gemm(a, w, *, arch: str = "sa", config: Config | None = None,
         Array size: the output tile (default 16 x 16).
     acc_width : int
         Accumulator width 8..64; the hardware's sums wrap at it.
+    groups : int
+        A grouped GEMM (a grouped or depthwise convolution): ``groups``
+        independent GEMMs, group ``g`` taking the columns ``g*Kg .. (g+1)*Kg - 1``
+        of ``a`` and the output columns ``g*Ng .. (g+1)*Ng - 1`` of ``w``
+        (``Ng = N / groups``, which must be whole).  Each group runs as its own
+        tiles (pairs never cross groups); the groups' tiles run back to back.
     simulator : str
         ``"verilator"`` (default) or ``"icarus"``.
+    backend : str or None
+        ``"compiled"`` (a Verilator-compiled C++ harness, no Python per cycle;
+        the default with Verilator) or ``"cocotb"`` (the cocotb bench; the
+        only one with Icarus).  Both stream the same tiles by the same rules
+        and give the same results and cycles.
+    threads : int or None
+        Threads of the Verilated model (``verilator --threads``; compiled
+        backend only; a separate build per count).
 
     Returns
     -------
@@ -372,63 +303,51 @@ def run_gemm(a, w, *, arch: str = "sa", config: Config | None = None,
     ------
     TypeError, ValueError
         Bad arguments, each named (shapes, codes out of range, weights not 2:4
-        for ``"stc"``, a baseline the arch lacks, ``config`` with ``baseline``).
+        for ``"stc"``, a baseline the arch lacks, ``config`` with ``baseline``,
+        an option the backend does not take).
+    HarnessBuildError
+        The compiled harness did not build (the message names the build log).
     AssertionError
         The simulation failed (the message names its log and waveform).
 
     The emitted design is kept per process and array, and its simulator build
-    in ``build/verif`` (keyed by the Verilog): new matrices on the same array
-    rebuild nothing.  The operands travel to the bench in a ``.npz`` file in
-    the build folder, and the results come back in another.
+    under ``build/verif`` (keyed by the Verilog and the build options): new
+    matrices on the same array rebuild nothing.
     """
-    variant, config = _resolve(arch, config, baseline)
+    variant, config = resolve(arch, config, baseline)
     rows, cols = check_int("rows", rows, 1), check_int("cols", cols, 1)
     acc_width = check_acc_width(acc_width)
     simulator = _check_simulator(simulator)
-    a, w = _operands(a, w, arch, variant)
-    (m, k), n = a.shape, w.shape[1]
+    backend, threads = _check_backend(backend, simulator, threads)
+    a, w, groups = check_operands(a, w, arch, variant, groups)
+    m, n, k = a.shape[0], w.shape[1], w.shape[0]
 
     top, files, array = _emitted(arch, variant, config, rows, cols, acc_width)
-    plan = _plan(array, arch, variant, config, acc_width, m, k, n)
+    plan = make_plan(array, arch, variant, config, acc_width, m, k, n, groups)
+    til = tiling(plan, a, w)
     build_args = ()
     if simulator == "verilator":      # a TC has no SA tiles, PEs or rows: options only
         files, build_args = verilator_setup(files, top, array.tiles if arch == "sa" else 1)
     srcs = sources(top, files)
 
-    tm, tn = plan.tile_grid
-    a_pad = np.pad(a, ((0, tm * rows - m), (0, 0)))
-    w_pad = np.pad(w, ((0, 0), (0, tn * cols - n)))
-    order = np.array([(i, j) for i in range(tm) for j in range(tn)], np.int64)
-    # The build folder run_bench will use (the harness keys it by the Verilog).
-    folder = BUILD / simulator / f"{top}-{_design_key(srcs)}" / "gemm"
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    stimulus, results = folder / f"stimulus-{stem}.npz", folder / f"results-{stem}.npz"
-    np.savez(stimulus, a=a_pad, w=w_pad, order=order)
-
     start = time.perf_counter()
-    bdir = run_bench(simulator, srcs, top, "verif.tb_gemm", GemmArgs(
-        arch=arch, variant=variant, config=config, rows=rows, cols=cols, acc_width=acc_width,
-        k_step=plan.k_step, latency=plan.latency, gap=plan.gap, stimulus=str(stimulus),
-        results=str(results)), testcase="gemm", build_args=build_args)
+    if backend == "compiled":
+        # The cocotb-only options (VPI visibility) do not apply to the C++ harness.
+        extra = tuple(x for x in build_args if x not in VERILATOR_ARGS) + ("-Wno-fatal",)
+        c_tiles, out_cycles, first, last, sim_s, harness = _run_compiled(
+            plan, til, top, srcs, extra, threads)
+        build_s, bdir = harness.seconds, harness.folder
+    else:
+        c_tiles, out_cycles, first, last, sim_s, bdir = _run_cocotb(
+            plan, til, top, srcs, simulator, build_args)
+        build_s = 0.0
     seconds = time.perf_counter() - start
-    with np.load(results) as r:
-        c_tiles, out_cycles = r["c"], r["result_cycles"]
-        first, last = r["first_beats"], r["last_beats"]
-    stimulus.unlink(missing_ok=True)
-    results.unlink(missing_ok=True)
-
-    c = c_tiles.reshape(tm, tn, rows, cols).transpose(0, 2, 1, 3).reshape(
-        tm * rows, tn * cols)[:m, :n].astype(np.int64)
-    inclusive = 1 if arch == "sa" else 0        # the arrays' formula conventions
-    cycles = int(out_cycles[-1, -1] - first[0]) + inclusive
-    tile_cycles = tuple(int(v) for v in out_cycles[:, -1] - first + inclusive)
-    assert int(last[-1] - first[0]) + 1 == plan.beats + plan.idle_cycles, \
-        "the bench did not stream the tiles back to back"
+    c, cycles, tile_cycles = _results(plan, c_tiles, out_cycles, first, last, til)
     fields = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
-    stats = GemmStats(**fields,
-                      simulator=simulator, cycles=cycles, tile_cycles=tile_cycles,
+    stats = GemmStats(**fields, simulator=simulator, backend=backend, threads=threads,
+                      cycles=cycles, tile_cycles=tile_cycles,
                       utilization=plan.macs / (plan.pes * cycles),
                       peak_fraction=plan.macs / (plan.peak_macs_per_cycle * cycles),
-                      seconds=seconds, build=str(bdir))
+                      seconds=seconds, sim_seconds=sim_s, build_seconds=build_s,
+                      build=str(bdir))
     return GemmRun(c, cycles, stats)

@@ -1,8 +1,9 @@
 """cocotb bench of the GEMM runner: play the host's tiles through an array, record what it computes.
 
 Unlike the regression benches this one checks no values: :func:`verif.runner.run_gemm`
-writes the (zero-padded) operands and the order of the output tiles into a
-``.npz`` file and names it in :class:`GemmArgs`; the bench packs each tile into
+(``backend="cocotb"``) writes the zero-padded operand blocks of its
+:class:`verif.gemm.plan.Tiling` and the order of the tiles into a ``.npz`` file
+and names it in :class:`GemmArgs`; the bench packs each tile into
 port values (:mod:`verif.sa_ports`, :mod:`verif.tc_ports`), streams the tiles
 back to back (``gap`` idle cycles before every tile but the first: the SA's
 rule that two ``in_last`` beats are ``rows`` cycles apart), and writes every
@@ -48,7 +49,7 @@ class GemmArgs(BenchArgs):
     k_step: int             # reduction elements a beat (SA) or step (TC/STC)
     latency: int            # the array's: last beat to first result
     gap: int                # idle cycles before every tile but the first
-    stimulus: str           # .npz from the host: a (Mp, K), w (K, Np), order (T, 2)
+    stimulus: str           # .npz from the host: a_blocks, w_blocks, order (T, 2)
     results: str            # .npz this bench writes
 
 
@@ -60,11 +61,11 @@ def _marked(beats: list[dict]) -> list[dict]:
 class GemmStream:
     """Port values of the host's tiles, and how the design's results read back."""
 
-    def __init__(self, args: GemmArgs, a: np.ndarray, w: np.ndarray, order: np.ndarray):
+    def __init__(self, args: GemmArgs, a_blocks: np.ndarray, w_blocks: np.ndarray,
+                 order: np.ndarray):
         self.args, self.sa = args, args.arch == "sa"
-        r, c = args.rows, args.cols
-        self.tiles = [(a[i * r:(i + 1) * r], w[:, j * c:(j + 1) * c]) for i, j in order]
-        self.per_tile = r if self.sa else 1          # results a tile produces
+        self.tiles = [(a_blocks[i], w_blocks[j]) for i, j in order]
+        self.per_tile = args.rows if self.sa else 1  # results a tile produces
 
     def beats(self, tile) -> list[dict]:
         a_t, w_t = tile
@@ -96,8 +97,7 @@ class GemmStream:
 async def gemm(dut):
     args = GemmArgs.load()
     with np.load(args.stimulus) as f:
-        a, w, order = f["a"], f["w"], f["order"]
-    stream = GemmStream(args, a, w, order)
+        stream = GemmStream(args, f["a_blocks"], f["w_blocks"], f["order"])
     txs, counts = [], []
     for n, tile in enumerate(stream.tiles):
         txs += [None] * (args.gap if n else 0)
