@@ -29,7 +29,7 @@ from golden.sparq import Config
 from hdl.checks import check_acc_width, check_int
 from hdl.sa.build import emit_array
 from hdl.tc.build import emit_array as emit_tc_array
-from verif.gemm import compiled
+from verif.gemm import compiled, shard
 from verif.gemm.plan import (
     ARCHS,
     DEFAULT_CONFIG,
@@ -121,7 +121,8 @@ class GemmStats(GemmPlan):
     call's simulation step (the build included when it was not cached),
     ``sim_seconds`` the simulator's own run (the compiled executable, or the
     cocotb run), ``build_seconds`` the build's (0 when it was cached), ``build``
-    its folder.
+    its folder; with a Dask client, ``sim_seconds`` and ``build_seconds`` are
+    summed over the ``shards`` runs.
     """
 
     simulator: str
@@ -135,6 +136,7 @@ class GemmStats(GemmPlan):
     sim_seconds: float
     build_seconds: float
     build: str
+    shards: int
 
 
 class GemmRun(tuple):
@@ -247,10 +249,36 @@ def _run_compiled(plan: GemmPlan, til: Tiling, top, srcs, build_args, threads):
             res.seconds, harness)
 
 
+def simulate_tiles(plan: GemmPlan, til: Tiling, simulator: str, backend: str,
+                   threads: int) -> shard.Raw:
+    """Stream ``til``'s tiles through the emitted array of ``plan`` on one simulator run.
+
+    What every backend records, before the host's checks: each tile's results
+    and their cycles, each tile's first and last beat.  The unit of work of a
+    sharded run (:mod:`verif.gemm.shard`) too.
+    """
+    top, files, array = _emitted(plan.arch, plan.variant, plan.config, plan.rows, plan.cols,
+                                 plan.acc_width)
+    build_args = ()
+    if simulator == "verilator":      # a TC has no SA tiles, PEs or rows: options only
+        files, build_args = verilator_setup(files, top, array.tiles if plan.arch == "sa" else 1)
+    srcs = sources(top, files)
+    if backend == "compiled":
+        # The cocotb-only options (VPI visibility) do not apply to the C++ harness.
+        extra = tuple(x for x in build_args if x not in VERILATOR_ARGS) + ("-Wno-fatal",)
+        c_tiles, out_cycles, first, last, sim_s, harness = _run_compiled(
+            plan, til, top, srcs, extra, threads)
+        return shard.Raw(c_tiles, out_cycles, first, last, sim_s, harness.seconds,
+                         str(harness.folder))
+    c_tiles, out_cycles, first, last, sim_s, bdir = _run_cocotb(
+        plan, til, top, srcs, simulator, build_args)
+    return shard.Raw(c_tiles, out_cycles, first, last, sim_s, 0.0, str(bdir))
+
+
 def run_gemm(a, w, *, arch: str = "sa", config: Config | None = None,
              baseline: str | None = None, rows: int = 16, cols: int = 16, acc_width: int = 32,
              groups: int = 1, simulator: str = "verilator", backend: str | None = None,
-             threads: int | None = None) -> GemmRun:
+             threads: int | None = None, client=None, shards: int | None = None) -> GemmRun:
     """``C = A @ W`` on the emitted Verilog of an SA, TC or 2:4 STC, simulated.
 
     Parameters
@@ -290,6 +318,14 @@ def run_gemm(a, w, *, arch: str = "sa", config: Config | None = None,
     threads : int or None
         Threads of the Verilated model (``verilator --threads``; compiled
         backend only; a separate build per count).
+    client : dask.distributed.Client or None
+        Run the tiles on a Dask cluster: they are cut into ``shards``
+        contiguous runs (default: one per worker), each simulated on a worker
+        with the same backend; C equals the serial run's bit for bit, and the
+        cycles are those of the single array streaming every tile
+        (:mod:`verif.gemm.shard`).
+    shards : int or None
+        How many runs to cut the tiles into (``client`` only).
 
     Returns
     -------
@@ -321,33 +357,24 @@ def run_gemm(a, w, *, arch: str = "sa", config: Config | None = None,
     backend, threads = _check_backend(backend, simulator, threads)
     a, w, groups = check_operands(a, w, arch, variant, groups)
     m, n, k = a.shape[0], w.shape[1], w.shape[0]
+    shards = shard.check(client, shards)
 
-    top, files, array = _emitted(arch, variant, config, rows, cols, acc_width)
+    array = _emitted(arch, variant, config, rows, cols, acc_width)[2]
     plan = make_plan(array, arch, variant, config, acc_width, m, k, n, groups)
     til = tiling(plan, a, w)
-    build_args = ()
-    if simulator == "verilator":      # a TC has no SA tiles, PEs or rows: options only
-        files, build_args = verilator_setup(files, top, array.tiles if arch == "sa" else 1)
-    srcs = sources(top, files)
-
     start = time.perf_counter()
-    if backend == "compiled":
-        # The cocotb-only options (VPI visibility) do not apply to the C++ harness.
-        extra = tuple(x for x in build_args if x not in VERILATOR_ARGS) + ("-Wno-fatal",)
-        c_tiles, out_cycles, first, last, sim_s, harness = _run_compiled(
-            plan, til, top, srcs, extra, threads)
-        build_s, bdir = harness.seconds, harness.folder
+    if client is None:
+        raw = simulate_tiles(plan, til, simulator, backend, threads)
     else:
-        c_tiles, out_cycles, first, last, sim_s, bdir = _run_cocotb(
-            plan, til, top, srcs, simulator, build_args)
-        build_s = 0.0
+        raw = shard.run(client, plan, til, simulator, backend, threads, shards)
     seconds = time.perf_counter() - start
-    c, cycles, tile_cycles = _results(plan, c_tiles, out_cycles, first, last, til)
+    c, cycles, tile_cycles = _results(plan, raw.c_tiles, raw.out_cycles, raw.first, raw.last,
+                                      til)
     fields = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
     stats = GemmStats(**fields, simulator=simulator, backend=backend, threads=threads,
                       cycles=cycles, tile_cycles=tile_cycles,
                       utilization=plan.macs / (plan.pes * cycles),
                       peak_fraction=plan.macs / (plan.peak_macs_per_cycle * cycles),
-                      seconds=seconds, sim_seconds=sim_s, build_seconds=build_s,
-                      build=str(bdir))
+                      seconds=seconds, sim_seconds=raw.sim_seconds,
+                      build_seconds=raw.build_seconds, build=raw.build, shards=raw.shards)
     return GemmRun(c, cycles, stats)

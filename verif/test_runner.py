@@ -286,3 +286,30 @@ def test_bad_inputs(change, error, message):
     kwargs = {"a": A, "w": W, "rows": 2, "cols": 2, "simulator": "icarus"} | change
     with pytest.raises(error, match=message):
         run_gemm(kwargs.pop("a"), kwargs.pop("w"), **kwargs)
+
+
+# ------------------------------------------------------------------------ on a Dask cluster
+
+def test_sharded_run_equals_the_serial_run():
+    """Tiles on two worker processes: C bit for bit and the single array's cycles."""
+    import distributed    # the sweep extra, part of the test set-up (a missing one fails)
+    rng = np.random.default_rng(7)
+    a, w = operands(rng, "sa", None, 11, 13, 12)
+    serial, _, _ = check("sa", None, None, 3, 5, 11, 13, 12, sim="verilator",
+                         backend="compiled", operands_=(a, w))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        for shards in (None, 5):
+            run = run_gemm(a, w, rows=3, cols=5, client=client, shards=shards)
+            assert (run.c == serial.c).all()
+            assert (run.cycles, run.stats.tile_cycles) == (serial.cycles,
+                                                           serial.stats.tile_cycles)
+            assert run.stats.shards == (2 if shards is None else 5)
+
+
+def test_shards_need_a_client():
+    with pytest.raises(ValueError, match="shards=2 applies to a run on a Dask client only"):
+        run_gemm(A, W, rows=2, cols=2, shards=2)
+    with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
+        run_gemm(A, W, rows=2, cols=2, client=object())
