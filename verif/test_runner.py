@@ -292,7 +292,7 @@ def test_bad_inputs(change, error, message):
 
 def test_sharded_run_equals_the_serial_run():
     """Tiles on two worker processes: C bit for bit and the single array's cycles."""
-    import distributed    # the sweep extra, part of the test set-up (a missing one fails)
+    import distributed  # the sweep extra, part of the test set-up (a missing one fails)
     rng = np.random.default_rng(7)
     a, w = operands(rng, "sa", None, 11, 13, 12)
     serial, _, _ = check("sa", None, None, 3, 5, 11, 13, 12, sim="verilator",
