@@ -21,7 +21,7 @@ DEBIAN_PTH  := $(VENV)/lib/python$(PY_VERSION)/site-packages/debian-dist-package
 export AMARANTH_USE_YOSYS := builtin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup generate test sim sim-large area bench prove accuracy train power lint clean
+.PHONY: help setup generate test sim sim-large area bench prove accuracy train power networks sweep lint clean
 
 # Targets documented with `## text` are listed by `make help`, with the Debian package groups
 # of their `packages-...` prerequisite.
@@ -98,15 +98,21 @@ bench: packages-sim $(STAMP) ## benchmarks (golden model speed, emission, simula
 prove: packages-prove $(STAMP) ## formal proofs (python -m formal.prove)
 	$(PY) -m formal.prove
 
-accuracy: packages-accuracy+sim $(STAMP) ## accuracy on Fashion-MNIST and real layers through the RTL: reports/accuracy.*, reports/layers.* (~20 min)
-	$(PY) -m workloads.accuracy
-	$(PY) -m workloads.layers
+accuracy: packages-accuracy+sim $(STAMP) ## accuracy of the three Fashion-MNIST networks and their real layers through the RTL: reports/accuracy.*, reports/layers.* (~80 min)
+	$(PY) -m workloads.accuracy --workers $(JOBS)
+	$(PY) -m workloads.layers --workers $(JOBS)
 
-train: packages-accuracy $(STAMP) ## retrain the committed Fashion-MNIST CNN and its 2:4-pruned version (~3 min)
+train: packages-accuracy $(STAMP) ## retrain the three committed Fashion-MNIST networks and their 2:4-pruned versions (~30 min)
 	$(PY) -m workloads.train
 
 power: packages-power+accuracy $(STAMP) ## energy per MAC from gate-level activity: reports/power.* (python -m workloads.power)
 	$(PY) -m workloads.power
+
+networks: packages-accuracy+sim $(STAMP) ## the paper's networks on SA/TC/STC arrays, cycles layer by layer, RTL checks: reports/networks.* (python -m workloads.networks)
+	$(PY) -m workloads.networks
+
+sweep: packages-power+accuracy $(STAMP) ## design-space sweep on a Dask LocalCluster (area, energy): reports/sweep.* (python -m sweep; SWEEP_ARGS='...')
+	$(PY) -m sweep $(SWEEP_ARGS)
 
 lint: $(STAMP) ## ruff and the import contracts (lint-imports); both run, either fails it
 	@status=0; \

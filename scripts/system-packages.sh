@@ -5,7 +5,8 @@
 #   area      qflow-tech-osu018 (the OSU018 liberty), opensta (sta)
 #   prove     berkeley-abc (berkeley-abc, or any abc on PATH)
 #   accuracy  dataset-fashion-mnist (the idx files under /usr/share/datasets/fashion-mnist),
-#             python3-torch (PyTorch 1.13, CPU only; .venv sees it through a .pth file)
+#             python3-torch (PyTorch 1.13, CPU only; .venv sees it through a .pth file),
+#             python3-torchvision (0.14: model definitions for the model zoo and networks)
 #   power     area + sim
 # Every missing package of every group is named in one line.  As root they are installed with
 # one apt-get (after apt-get update); otherwise the script stops with exit code 2.
@@ -45,7 +46,8 @@ check() {
               for f in "${FASHION_MNIST_FILES[@]}"; do
                 [ -f "$FASHION_MNIST/$f" ] || { add dataset-fashion-mnist; break; }
               done
-              [ -f /usr/lib/python3/dist-packages/torch/__init__.py ] || add python3-torch ;;
+              [ -f /usr/lib/python3/dist-packages/torch/__init__.py ] || add python3-torch
+              [ -f /usr/lib/python3/dist-packages/torchvision/__init__.py ] || add python3-torchvision ;;
     power)    check area; check sim ;;
   esac
 }

@@ -120,7 +120,8 @@ class GemmStats(GemmPlan):
     share of the array's peak, 0..1.  ``seconds`` is the wall time of the
     call's simulation step (the build included when it was not cached),
     ``sim_seconds`` the simulator's own run (the compiled executable, or the
-    cocotb run), ``build_seconds`` the build's (0 when it was cached), ``build``
+    cocotb run) and ``sim_cpu_seconds`` its CPU time (compiled backend; 0 for
+    cocotb), ``build_seconds`` the build's (0 when it was cached), ``build``
     its folder; with a Dask client, ``sim_seconds`` and ``build_seconds`` are
     summed over the ``shards`` runs.
     """
@@ -134,6 +135,7 @@ class GemmStats(GemmPlan):
     peak_fraction: float
     seconds: float
     sim_seconds: float
+    sim_cpu_seconds: float
     build_seconds: float
     build: str
     shards: int
@@ -246,7 +248,7 @@ def _run_compiled(plan: GemmPlan, til: Tiling, top, srcs, build_args, threads):
     values = fields_of(res.words, plan.acc_width, count)
     c_tiles = values.reshape(tiles, plan.rows, plan.cols)
     return (c_tiles, res.cycles.reshape(tiles, per), res.first_beats, res.last_beats,
-            res.seconds, harness)
+            res.seconds, res.cpu_seconds, harness)
 
 
 def simulate_tiles(plan: GemmPlan, til: Tiling, simulator: str, backend: str,
@@ -266,10 +268,10 @@ def simulate_tiles(plan: GemmPlan, til: Tiling, simulator: str, backend: str,
     if backend == "compiled":
         # The cocotb-only options (VPI visibility) do not apply to the C++ harness.
         extra = tuple(x for x in build_args if x not in VERILATOR_ARGS) + ("-Wno-fatal",)
-        c_tiles, out_cycles, first, last, sim_s, harness = _run_compiled(
+        c_tiles, out_cycles, first, last, sim_s, cpu_s, harness = _run_compiled(
             plan, til, top, srcs, extra, threads)
         return shard.Raw(c_tiles, out_cycles, first, last, sim_s, harness.seconds,
-                         str(harness.folder))
+                         str(harness.folder), sim_cpu_seconds=cpu_s)
     c_tiles, out_cycles, first, last, sim_s, bdir = _run_cocotb(
         plan, til, top, srcs, simulator, build_args)
     return shard.Raw(c_tiles, out_cycles, first, last, sim_s, 0.0, str(bdir))
@@ -376,5 +378,6 @@ def run_gemm(a, w, *, arch: str = "sa", config: Config | None = None,
                       utilization=plan.macs / (plan.pes * cycles),
                       peak_fraction=plan.macs / (plan.peak_macs_per_cycle * cycles),
                       seconds=seconds, sim_seconds=raw.sim_seconds,
+                      sim_cpu_seconds=raw.sim_cpu_seconds,
                       build_seconds=raw.build_seconds, build=raw.build, shards=raw.shards)
     return GemmRun(c, cycles, stats)

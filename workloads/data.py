@@ -89,9 +89,9 @@ def load_fashion_mnist(split: str = "train", directory=None) -> tuple[np.ndarray
 
 def to_tensor(images: np.ndarray):
     """uint8 ``(N, 28, 28)`` to normalized float32 ``(N, 1, 28, 28)``."""
-    from ._torch import from_numpy
+    from ._torch import torch
     x = (images.astype(np.float32) / 255.0 - MEAN) / STD
-    return from_numpy(x[:, None, :, :])
+    return torch.from_numpy(x[:, None, :, :])
 
 
 def batches(x, y=None, batch_size: int = 256, shuffle: bool = False, generator=None):

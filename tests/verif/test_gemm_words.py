@@ -14,8 +14,16 @@ import pytest
 from golden.sparq import Config
 from hdl.sa.variants import PE_VARIANTS, pe_class
 from verif.gemm.plan import plan_gemm, tiling
-from verif.gemm.words import (fields_of, sa_act_words, sa_weight_words, stc_weight_words,
-                              tc_a_words, tc_b_words, to_ints, words_of)
+from verif.gemm.words import (
+    fields_of,
+    sa_act_words,
+    sa_weight_words,
+    stc_weight_words,
+    tc_a_words,
+    tc_b_words,
+    to_ints,
+    words_of,
+)
 from verif.kit import sparse_2to4
 from verif.sa_ports import act_beats, weight_beats
 from verif.tc_ports import stc_steps, tc_steps

@@ -7,18 +7,12 @@ of the suite still runs.
 
 import pytest
 
-TORCH_ERROR = None
-try:
-    import torch  # noqa: F401
-except ImportError as exc:                                  # pragma: no cover
-    TORCH_ERROR = (
-        f"PyTorch is not importable ({exc}). Leanest install: Debian's python3-torch, seen from "
-        "the venv through a .pth file: `apt-get install python3-torch` and `echo "
-        "/usr/lib/python3/dist-packages > .venv/lib/python3.11/site-packages/"
-        "debian-dist-packages.pth` (docs/workloads.md); or `pip install torch` (~5 GB).")
+from tests.workloads.requirements import TORCH_ERROR
 
 collect_ignore = [] if TORCH_ERROR is None else [
-    "test_sparq_torch.py", "test_quant.py", "test_data_and_models.py", "test_report.py"]
+    "test_sparq_torch.py", "test_quant.py", "test_data_and_models.py", "test_report.py",
+    "test_layers.py", "test_grouped.py", "test_signed.py", "test_zoo.py", "test_shapes.py",
+    "test_evaluate.py", "test_progress.py"]
 
 
 @pytest.fixture(scope="session")

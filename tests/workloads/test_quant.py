@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from golden.sparq import Config, matmul
-from workloads._torch import to_numpy, torch
-from workloads.prune import is_2to4, prune_2to4
-from workloads.quant import (
+from workloads._torch import torch
+from workloads.quant.gemm import layer_gemms
+from workloads.quant.prune import is_2to4, prune_2to4
+from workloads.quant.quantize import (
     QuantConv2d,
     QuantLinear,
     calibrate,
     im2col,
-    layer_gemms,
     quantize_model,
     quantize_weight,
 )
@@ -78,7 +78,7 @@ def test_layers_equal_integer_reference(c1, stc, cfg):
         layer = getattr(q, g.name)
         acc = layer.accumulate(layer.codes(inputs[g.name]))
         rows = acc.permute(0, 2, 3, 1).reshape(-1, acc.shape[1]) if acc.dim() == 4 else acc
-        np.testing.assert_array_equal(to_numpy(rows.round().long()), acc_golden)
+        np.testing.assert_array_equal(rows.round().long().numpy(), acc_golden)
         # and the model's output of the layer is scale_a * scale_w * acc + bias
         ref = g.reference()
         np.testing.assert_allclose(g.output, ref, rtol=2e-6, atol=2e-6 * np.abs(ref).max())
@@ -100,10 +100,10 @@ def test_conv_accumulators_exact_on_input_codes():
         codes = torch.randint(0, 256, (3, c, 9, 9), generator=g).float()
         codes[torch.rand(codes.shape, generator=g) < 0.5] = 0
         acc = layer.accumulate(codes)                                # (3, 10, 5, 5)
-        a = to_numpy(im2col(codes, 3, 2, 1).long())
-        w = to_numpy(layer.w_codes.permute(0, 2, 3, 1).reshape(10, -1).t().long())
+        a = im2col(codes, 3, 2, 1).long().numpy()
+        w = layer.w_codes.permute(0, 2, 3, 1).reshape(10, -1).t().long().numpy()
         want = matmul(a, w, cfg, stc=stc)
-        got = to_numpy(acc.permute(0, 2, 3, 1).reshape(-1, 10).round().long())
+        got = acc.permute(0, 2, 3, 1).reshape(-1, 10).round().long().numpy()
         np.testing.assert_array_equal(got, want)
         assert float((acc - acc.round()).abs().max()) == 0.0
 
@@ -111,10 +111,10 @@ def test_conv_accumulators_exact_on_input_codes():
 def test_weight_quantizer_is_the_authors_formula():
     w = torch.tensor([[0.5, -1.0, 0.25], [0.0, 0.0, 0.0], [2.0, 1.0, -0.01]])
     codes, scale = quantize_weight(w)
-    np.testing.assert_allclose(to_numpy(scale), [2 / 255, 1.0, 4 / 255])
+    np.testing.assert_allclose(scale.numpy(), [2 / 255, 1.0, 4 / 255])
     # max |w| / scale = 127.5 rounds (half to even) to 128 and clips to 127
     # -1.0 / (2 / 255) = -127.5 rounds to -128 (in range)
-    assert to_numpy(codes).tolist() == [[64.0, -128.0, 32.0], [0.0, 0.0, 0.0],
+    assert codes.numpy().tolist() == [[64.0, -128.0, 32.0], [0.0, 0.0, 0.0],
                                         [127.0, 64.0, -1.0]]
 
 
@@ -155,7 +155,7 @@ def test_negative_inputs_and_non_2to4_weights_are_refused():
             return self.b(self.a(x))                # no ReLU: b sees negative inputs
 
     with pytest.raises(ValueError, match="non-negative"):
-        quantize_model(Signed(), None, [torch.randn(8, 4)])
+        quantize_model(Signed(), None, [torch.randn(8, 4)], signed_inputs="raise")
     q = quantize_model(Signed(), None, [torch.randn(8, 4)], skip=["b"])
     assert q.sparq_layers == []
     with pytest.raises(ValueError, match="2:4"):
@@ -170,7 +170,7 @@ def test_batchnorm_is_recalibrated_on_the_quantized_model():
     q = quantize_model(model, Config.preset(2, False), [x])
     with torch.no_grad():
         pre = q[2](torch.relu(q[0](x)))
-    np.testing.assert_allclose(to_numpy(q[3].running_mean), to_numpy(pre.mean((0, 2, 3))),
+    np.testing.assert_allclose(q[3].running_mean.numpy(), pre.mean((0, 2, 3)).numpy(),
                                rtol=1e-4, atol=1e-5)
     assert not q[3].training and float(model[3].running_mean.abs().sum()) == 0.0
 

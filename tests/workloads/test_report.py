@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 
 import workloads
-from workloads import analysis
-from workloads.accuracy import ROWS, _area_points, _paper, holm
+from workloads.accuracy import stats as analysis
+from workloads.accuracy.evaluate import ROWS, holm
+from workloads.accuracy.evaluate import paper as _paper
+from workloads.accuracy.report import _area_points
 
 ROOT = Path(workloads.__file__).resolve().parent.parent
 

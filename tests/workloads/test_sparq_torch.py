@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from golden.sparq import PRESETS, Config, quantize
-from workloads._torch import from_numpy, to_numpy, torch
-from workloads.sparq_torch import (
+from workloads._torch import torch
+from workloads.quant.sparq_torch import (
     bsparq_by_rule,
     pair_table,
     sparq_quantize,
@@ -24,16 +24,16 @@ ALL_PAIRS = np.stack([_CODES >> 8, _CODES & 0xFF], axis=-1)          # (65536, 2
 
 @pytest.fixture(scope="module")
 def all_pairs_t():
-    return from_numpy(ALL_PAIRS)
+    return torch.from_numpy(ALL_PAIRS)
 
 
 @pytest.mark.parametrize("opts, rounding", CONFIGS, ids=IDS)
 def test_all_pairs_table_rule_and_golden_agree(opts, rounding, all_pairs_t):
     cfg = Config.preset(opts, rounding)
     golden = quantize(ALL_PAIRS, cfg)
-    table = to_numpy(sparq_quantize(all_pairs_t, cfg))
-    rule = to_numpy(sparq_quantize_by_rule(all_pairs_t, cfg))
-    floats = to_numpy(sparq_quantize(all_pairs_t.float(), cfg))
+    table = sparq_quantize(all_pairs_t, cfg).numpy()
+    rule = sparq_quantize_by_rule(all_pairs_t, cfg).numpy()
+    floats = sparq_quantize(all_pairs_t.float(), cfg).numpy()
     np.testing.assert_array_equal(table, golden)
     np.testing.assert_array_equal(rule, golden)       # independent of the golden code
     np.testing.assert_array_equal(floats, golden)
@@ -55,7 +55,7 @@ def test_pairs_along_any_axis_and_odd_length():
     x = rng.integers(0, 256, size=(3, 7, 4, 5)) * (rng.random((3, 7, 4, 5)) < 0.6)
     for dim in range(4):
         want = np.moveaxis(quantize(np.moveaxis(x, dim, -1), cfg), -1, dim)
-        got = to_numpy(sparq_quantize(from_numpy(x).float(), cfg, dim=dim))
+        got = sparq_quantize(torch.from_numpy(x).float(), cfg, dim=dim).numpy()
         np.testing.assert_array_equal(got, want)
 
 
@@ -69,8 +69,8 @@ def test_rejects_codes_outside_0_255():
 @pytest.mark.parametrize("opts", [2, 5, 6, 7])
 def test_value_tables_are_the_pair_rule(opts):
     cfg = Config.preset(opts)
-    b, lone = (to_numpy(t) for t in value_tables(cfg))
-    first = to_numpy(pair_table(cfg)[0]).reshape(256, 256)
+    b, lone = (t.numpy() for t in value_tables(cfg))
+    first = pair_table(cfg)[0].numpy().reshape(256, 256)
     np.testing.assert_array_equal(lone, first[:, 0])
     for y in (1, 77, 255):                     # any non-zero partner: x's own window
         np.testing.assert_array_equal(b[1:], first[1:, y])
@@ -93,8 +93,8 @@ def test_stc_expansion_matches_golden_stc_matmul(opts, rounding):
             groups[g, ~mask, col] = 0
     w = groups.reshape(k, n)
     want = matmul(a, w, cfg, stc=True)
-    xa = stc_expand(from_numpy(a).float(), cfg, dim=1).double()
-    wa = stc_expand_weight(from_numpy(w.T.copy()).double(), dim=1)
-    got = to_numpy((xa @ wa.t()).round().long())
+    xa = stc_expand(torch.from_numpy(a).float(), cfg, dim=1).double()
+    wa = stc_expand_weight(torch.from_numpy(w.T.copy()).double(), dim=1)
+    got = (xa @ wa.t()).round().long().numpy()
     np.testing.assert_array_equal(got, want)
     assert (want != matmul(a, w, cfg)).any()  # the STC pairing is not the dense one

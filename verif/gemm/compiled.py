@@ -15,9 +15,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +66,50 @@ class Build:
     seconds: float
     cached: bool
     threads: int
+    peak_mb: float = 0.0        # peak resident memory of the build's process tree
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants, MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def run_sampled(cmd: list[str], cwd: Path, log: Path) -> tuple[float, float, int]:
+    """Run ``cmd`` (output to ``log``): wall seconds, peak resident MB of its tree, exit code."""
+    peak = 0.0
+    start = time.perf_counter()
+    with open(log, "a") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def sample():
+            nonlocal peak
+            while not done.wait(0.25):
+                peak = max(peak, tree_rss_mb(proc.pid))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            code = proc.wait()
+        finally:
+            done.set()
+            sampler.join()
+    return time.perf_counter() - start, peak, code
 
 
 def _ports_header(arch: str) -> str:
@@ -119,17 +165,14 @@ def build(top: str, sources: list[Path], arch: str, extra_args: tuple[str, ...] 
         log = folder / "build.log"
         cmd = ["verilator", *args, "-Mdir", str(obj), "-o", "gemm", "-j", "2",
                "-CFLAGS", f"-I{obj}", *map(str, sources), str(HARNESS)]
-        start = time.perf_counter()
-        with open(log, "w") as out:
-            out.write(" ".join(cmd) + "\n")
-            out.flush()
-            done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
-        seconds = time.perf_counter() - start
-        if done.returncode != 0 or not (obj / "gemm").exists():
+        log.write_text(" ".join(cmd) + "\n")
+        seconds, peak, code = run_sampled(cmd, folder, log)
+        if code != 0 or not (obj / "gemm").exists():
             raise HarnessBuildError(f"the Verilator build of the compiled GEMM harness for {top} "
-                                    f"failed (exit {done.returncode}); log: {log}")
+                                    f"failed (exit {code}); log: {log}")
         (obj / "gemm").replace(executable)
-        return Build(executable, folder, seconds, False, threads)
+        (folder / "built.txt").write_text(f"seconds {seconds:.1f}\npeak_mb {peak:.0f}\n")
+        return Build(executable, folder, seconds, False, threads, peak)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +185,7 @@ class Results:
     index: np.ndarray           # (R,) out_index (SA), 0 (TC/STC)
     words: np.ndarray           # (R, words) the result port's words
     seconds: float              # wall time of the executable
+    cpu_seconds: float = 0.0    # its CPU time (all threads): unaffected by other load
 
 
 def _side(arch: str, plan: GemmPlan, tiling: Tiling) -> tuple[list, list]:
@@ -171,7 +215,7 @@ def _stimulus(path: Path, plan: GemmPlan, tiling: Tiling, tail: int) -> None:
         f.write(np.ascontiguousarray(tiling.order, "<u4").tobytes())
 
 
-def _read(path: Path, seconds: float) -> Results:
+def _read(path: Path, seconds: float, cpu: float) -> Results:
     raw = np.fromfile(path, "<u4")
     if raw.size < 5 or raw[0] != MAGIC or raw[1] != VERSION:
         raise HarnessRunError(f"the compiled harness wrote no valid results file ({path})")
@@ -179,7 +223,12 @@ def _read(path: Path, seconds: float) -> Results:
     first, last = raw[5:5 + tiles], raw[5 + tiles:5 + 2 * tiles]
     rec = raw[5 + 2 * tiles:].reshape(count, 2 + width)
     return Results(first.astype(np.int64), last.astype(np.int64), rec[:, 0].astype(np.int64),
-                   rec[:, 1].astype(np.int64), rec[:, 2:].copy(), seconds)
+                   rec[:, 1].astype(np.int64), rec[:, 2:].copy(), seconds, cpu)
+
+
+def _child_cpu() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 def simulate(harness: Build, plan: GemmPlan, tiling: Tiling) -> Results:
@@ -194,15 +243,15 @@ def simulate(harness: Build, plan: GemmPlan, tiling: Tiling) -> Results:
     with tempfile.TemporaryDirectory(prefix="gemm-", dir=harness.folder) as tmp:
         stimulus, results = Path(tmp) / "stimulus.bin", Path(tmp) / "results.bin"
         _stimulus(stimulus, plan, tiling, tail)
-        start = time.perf_counter()
+        start, before = time.perf_counter(), _child_cpu()
         done = subprocess.run([str(harness.executable), str(stimulus), str(results)],
                               capture_output=True, text=True, cwd=tmp,
                               env=dict(os.environ, OMP_NUM_THREADS="1"))
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, _child_cpu() - before
         if done.returncode != 0:
             raise HarnessRunError(f"the compiled GEMM harness {harness.executable} failed "
                                   f"(exit {done.returncode}): {done.stderr.strip()[-500:]}")
-        return _read(results, seconds)
+        return _read(results, seconds, cpu)
 
 
 def output_width(arch: str, plan: GemmPlan) -> int:

@@ -40,6 +40,7 @@ class Raw:
     build_seconds: float
     build: str
     shards: int = 1
+    sim_cpu_seconds: float = 0.0
 
 
 def check(client, shards) -> int | None:
@@ -101,4 +102,5 @@ def run(client, plan: GemmPlan, til: Tiling, simulator: str, backend: str, threa
         last.append(part.last + shift)
     return Raw(np.concatenate(c), np.concatenate(cycles), np.concatenate(first),
                np.concatenate(last), sum(p.sim_seconds for p in parts),
-               sum(p.build_seconds for p in parts), parts[0].build, len(parts))
+               sum(p.build_seconds for p in parts), parts[0].build, len(parts),
+               sum(p.sim_cpu_seconds for p in parts))

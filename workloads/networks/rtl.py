@@ -122,29 +122,52 @@ def _run(a, w, groups, design: ArrayDesign, **kw):
                     **dict(design.options), **kw)
 
 
-def check_layer(name: str, g: LayerGemm, design: ArrayDesign, count: int, rng,
-                **run_kw) -> Check:
-    """``count`` sampled tiles of layer ``g`` on ``design``."""
-    a, w, picks = sample_tiles(g, design.rows, design.cols, count, rng)
+def _check_tiles(name: str, layer: tuple, a, w, tiles: int, design: ArrayDesign,
+                 **run_kw) -> Check:
+    """The sampled tiles ``a``, ``w`` (a grouped GEMM of ``tiles`` groups) on ``design``."""
     start = time.perf_counter()
-    run = _run(a, w, len(picks), design, **run_kw)
-    want = _golden(a, w, len(picks), design)
-    plan = design.plan(design.rows, g.k, len(picks) * design.cols, len(picks))
-    return Check(name, g.name, *g.shape, g.groups, design.label, len(picks), int(run.c.size),
+    run = _run(a, w, tiles, design, **run_kw)
+    want = _golden(a, w, tiles, design)
+    plan = design.plan(design.rows, w.shape[0], tiles * design.cols, tiles)
+    return Check(name, *layer, design.label, tiles, int(run.c.size),
                  int((run.c != want).sum()), run.cycles, plan.formula_cycles,
                  time.perf_counter() - start)
 
 
+def check_layer(name: str, g: LayerGemm, design: ArrayDesign, count: int, rng,
+                **run_kw) -> Check:
+    """``count`` sampled tiles of layer ``g`` on ``design``."""
+    a, w, picks = sample_tiles(g, design.rows, design.cols, count, rng)
+    return _check_tiles(name, (g.name, *g.shape, g.groups), a, w, len(picks), design,
+                        **run_kw)
+
+
 def check_network(name: str, designs=RTL_DESIGNS, count: int = 3, seed: int = 0,
-                  progress=None, **run_kw) -> list[Check]:
-    """Sampled tiles of every distinct SPARQ layer shape of ``name`` on every design."""
+                  progress=None, client=None, **run_kw) -> list[Check]:
+    """Sampled tiles of every distinct SPARQ layer shape of ``name`` on every design.
+
+    With a Dask ``client`` every (layer, design) check is a task on the cluster (only the
+    sampled tiles travel); the checks and their results are those of the serial run.
+    """
     rng = np.random.default_rng(seed)
-    out = []
+    jobs = []
     for g in _distinct(network_gemms(name, seed=seed)):
         for design in designs:
-            out.append(check_layer(name, g, design, count, rng, **run_kw))
+            a, w, picks = sample_tiles(g, design.rows, design.cols, count, rng)
+            jobs.append(((g.name, *g.shape, g.groups), a, w, len(picks), design))
+    if client is None:
+        out = []
+        for job in jobs:
+            out.append(_check_tiles(name, *job, **run_kw))
             if progress is not None:
                 progress(out[-1])
+        return out
+    futures = [client.submit(_check_tiles, name, *job, pure=False, **run_kw) for job in jobs]
+    out = []
+    for f in futures:
+        out.append(f.result())
+        if progress is not None:
+            progress(out[-1])
     return out
 
 

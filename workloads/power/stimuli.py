@@ -4,7 +4,7 @@ Usage: ``python -m workloads.power [--cycles N] [--images N] [--jobs N]
 [--liberty PATH] [--period NS] [--only GLOB] [-o DIR] [--workdir DIR]
 [--keep-vcd]``.
 
-Builds the operand streams (:mod:`workloads.streams`), turns them into each
+Builds the operand streams (:mod:`workloads.power.streams`), turns them into each
 unit's port values exactly as the hardware sees them (pair words from
 :func:`golden.sparq.encode` for SPARQ, raw pairs for SySMT and the TRUs,
 4-bit codes for 2x4b-8b, compressed 2:4 weights for the sparse units, the
@@ -31,6 +31,7 @@ from synth import sta
 from synth.designs import Design, all_designs
 from synth.power import EdgeRegister, Job, bits_of, run_designs
 
+from ..progress import Progress
 from . import streams as st
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -333,7 +334,10 @@ def main(argv=None) -> int:
     print(f"streams: {len(jobs)} designs, {a.cycles} cycles a stream ({t1 - t0:.0f} s)",
           file=sys.stderr, flush=True)
     try:
-        results = run_designs(jobs, lib_path, a.workdir, a.jobs, a.period, a.keep_vcd)
+        with Progress(len(jobs), "power", unit="design") as bar:
+            # run_designs logs "[done/total] key: result (s)" once per finished design
+            results = run_designs(jobs, lib_path, a.workdir, a.jobs, a.period, a.keep_vcd,
+                                  log=lambda line: bar.update(1, note=line.split("] ", 1)[-1]))
     except ValueError as e:
         p.exit(2, f"{p.prog}: error: {e}\n")
     from synth import gatesim, power

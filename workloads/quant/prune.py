@@ -11,8 +11,8 @@ accuracy (:func:`apply_masks` after every optimizer step).
 
 from __future__ import annotations
 
-from ._torch import torch
-from .quant import weight_matrix
+from .._torch import torch
+from .quantize import weight_matrix
 
 __all__ = ["mask_2to4", "prune_2to4", "apply_masks", "is_2to4"]
 

@@ -4,7 +4,7 @@ Three streams of the same shape feed every unit:
 
 * ``real``: the im2col activation codes and the A8W8 weight codes of the
   quantized CNN's conv layers (``conv2``, ``conv3``; ``conv1`` sees the image
-  and stays FP32), from :func:`workloads.quant.layer_gemms` on test images.
+  and stays FP32), from :func:`workloads.quant.gemm.layer_gemms` on test images.
   The 2x4b-8b units see the uniform A4 codes of the same model quantized to
   4-bit activations (``quantize_model(..., act_bits=4)``: ``scale = range /
   15``), the sparse (2:4) units the 2:4-pruned model;
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._torch import torch
+from .._torch import torch
 
 __all__ = ["Layer", "StreamSet", "load_layers", "derive", "STREAMS", "CONV_LAYERS"]
 
@@ -66,7 +66,7 @@ class StreamSet:
 def _cache_key(images: int, calibration_images: int, seed: int) -> str:
     import hashlib
 
-    from .train import DENSE_FILE, PRUNED_FILE, WEIGHTS_DIR
+    from ..models.train import DENSE_FILE, PRUNED_FILE, WEIGHTS_DIR
     h = hashlib.sha256(f"{images},{calibration_images},{seed},{CONV_LAYERS}".encode())
     for f in (DENSE_FILE, PRUNED_FILE):
         h.update((WEIGHTS_DIR / f).read_bytes())
@@ -100,9 +100,10 @@ def load_layers(images: int = 16, calibration_images: int = 2048, seed: int = 0,
 
 
 def _load_layers(images: int, calibration_images: int, seed: int) -> StreamSet:
-    from .data import calibration_batches, load_fashion_mnist, to_tensor
-    from .quant import calibrate, layer_gemms, quantize_model
-    from .train import load
+    from ..data import calibration_batches, load_fashion_mnist, to_tensor
+    from ..models.train import load
+    from ..quant.gemm import layer_gemms
+    from ..quant.quantize import calibrate, quantize_model
 
     torch.set_num_threads(2)
     xtr, _ = load_fashion_mnist("train")

@@ -29,7 +29,7 @@ import numpy as np
 from golden.sparq import ACT_BITS, Config
 from golden.sparq import quantize as golden_quantize
 
-from ._torch import from_numpy, torch
+from .._torch import torch
 
 __all__ = [
     "pair_table", "value_tables", "sparq_quantize", "sparq_quantize_by_rule",
@@ -53,8 +53,8 @@ def pair_table(cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
     codes = np.arange(_N_CODES * _N_CODES, dtype=np.int64)
     pairs = np.stack([codes >> ACT_BITS, codes & (_N_CODES - 1)], axis=-1)
     approx = golden_quantize(pairs, cfg).astype(np.float32)        # (65536, 2)
-    return (from_numpy(np.ascontiguousarray(approx[:, 0])),
-            from_numpy(np.ascontiguousarray(approx[:, 1])))
+    return (torch.from_numpy(np.ascontiguousarray(approx[:, 0])),
+            torch.from_numpy(np.ascontiguousarray(approx[:, 1])))
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,7 +70,7 @@ def value_tables(cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
     partner = np.where(x == 0, 0, 1)                 # (0, 0) -> 0 either way
     b = golden_quantize(np.stack([x, partner], axis=-1), cfg)[:, 0]
     lone = golden_quantize(np.stack([x, np.zeros_like(x)], axis=-1), cfg)[:, 0]
-    return from_numpy(b.astype(np.float32)), from_numpy(lone.astype(np.float32))
+    return torch.from_numpy(b.astype(np.float32)), torch.from_numpy(lone.astype(np.float32))
 
 
 def _check_codes(codes: torch.Tensor) -> None:

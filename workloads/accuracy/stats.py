@@ -8,9 +8,9 @@ import numpy as np
 
 from golden.sparq import Config
 
-from ._torch import to_numpy, torch
-from .quant import QuantConv2d, im2col, quantized_layers, weight_matrix
-from .sparq_torch import sparq_quantize
+from .._torch import torch
+from ..quant.quantize import QuantConv2d, group_im2col, quantized_layers, weight_matrix
+from ..quant.sparq_torch import sparq_quantize
 
 __all__ = ["bootstrap", "mcnemar_p", "pareto_front", "layer_stats", "stc_pair_stats",
            "capture_codes"]
@@ -69,18 +69,23 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
 # ------------------------------------------------------------------ activations
 
 @torch.no_grad()
-def capture_codes(qmodel, x: torch.Tensor, batch: int = 500) -> dict[str, list]:
-    """Input codes of every quantized layer as the hardware sees them: the im2col
-    matrix A (M x K, channels innermost per tap) for convolutions, the input for
-    Linear layers.  Returns ``{name: [A chunks (int16 tensors)]}``."""
-    layers = quantized_layers(qmodel)
+def capture_codes(qmodel, x: torch.Tensor, batch: int = 500, signed: bool = False
+                  ) -> dict[str, list]:
+    """Input codes of every quantized layer with unsigned inputs (or every one, ``signed``)
+    as the hardware sees them: the im2col matrix of each group (M x G x Kg, channels
+    innermost per tap) for convolutions, the input (M x 1 x K) for Linear layers.
+    Returns ``{name: [chunks (int16 tensors)]}``."""
+    layers = [(n, m) for n, m in quantized_layers(qmodel) if signed or not m.signed]
     out = {n: [] for n, _ in layers}
     current = {}
 
     def hook(mod, inputs):
         codes = mod.codes(inputs[0])
         if isinstance(mod, QuantConv2d):
-            codes = im2col(codes, mod.kernel_size, mod.stride, mod.padding, mod.dilation)
+            codes = group_im2col(codes, mod.kernel_size, mod.stride, mod.padding,
+                                 mod.dilation, mod.groups)
+        else:
+            codes = codes.reshape(-1, 1, codes.shape[-1])
         current[mod.name] = codes.to(torch.int16)
 
     handles = [m.register_forward_pre_hook(hook) for _, m in layers]
@@ -96,8 +101,9 @@ def capture_codes(qmodel, x: torch.Tensor, batch: int = 500) -> dict[str, list]:
 
 
 def layer_stats(qmodel, x: torch.Tensor, cfgs: dict[str, Config]) -> list[dict]:
-    """Per quantized layer: zero shares, pair shares, bit toggles, value ranges,
-    and per configuration the error SPARQ adds to the activations.
+    """Per quantized layer with unsigned inputs: zero shares, pair shares (pairs
+    within a group), bit toggles, value ranges, and per configuration the error SPARQ
+    adds to the activations.
 
     Use an A8W8 model (``cfg=None``) so every configuration sees the same codes.
     """
@@ -111,8 +117,9 @@ def layer_stats(qmodel, x: torch.Tensor, cfgs: dict[str, Config]) -> list[dict]:
         err = {k: [0.0, 0, 0.0] for k in cfgs}            # squared error, changed, squared x
         for a in chunks:
             a = a.long()
-            if a.shape[1] % 2:
-                a = torch.cat([a, a.new_zeros(a.shape[0], 1)], dim=1)
+            if a.shape[2] % 2:                      # each group's K pads its own last pair
+                a = torch.cat([a, a.new_zeros(a.shape[0], a.shape[1], 1)], dim=2)
+            a = a.reshape(a.shape[0], -1)
             z = a == 0
             z0, z1 = z[:, 0::2], z[:, 1::2]
             tot["values"] += a.numel()
@@ -141,6 +148,7 @@ def layer_stats(qmodel, x: torch.Tensor, cfgs: dict[str, Config]) -> list[dict]:
         nzv, bnv = max(tot["nonzero"], 1), max(tot["both_nz_values"], 1)
         rows.append({
             "layer": name, "kind": "conv" if isinstance(m, QuantConv2d) else "linear", "K": k,
+            "groups": m.groups,
             "values": tot["values"],
             "zero_share": tot["zeros"] / tot["values"],
             "pair_any_zero_share": (tot["both_zero"] + tot["one_zero"]) / tot["pairs"],
@@ -163,27 +171,28 @@ def stc_pair_stats(qmodel, x: torch.Tensor) -> dict[str, dict]:
     out = {}
     mods = dict(quantized_layers(qmodel))
     for name, chunks in capture_codes(qmodel, x).items():
-        w = weight_matrix(mods[name].w_codes).t()                 # (K, N)
-        k, n = w.shape
+        groups = mods[name].groups
+        w_all = weight_matrix(mods[name].w_codes).t()             # (Kg, N)
+        k, n_all = w_all.shape
+        ng = n_all // groups
         pad = -k % 4
-        wnz = torch.cat([w != 0, torch.zeros(pad, n, dtype=torch.bool)]).reshape(-1, 4, n)
-        count = wnz.sum(1)                                      # (G, N)
-        selected = int((count > 0).sum())                       # pairs per activation row
-        both_nz = 0
-        rows = 0
-        for a in chunks:
-            nz = torch.cat([a != 0, torch.zeros(a.shape[0], pad, dtype=torch.bool)], 1)
-            nz = nz.reshape(a.shape[0], -1, 4).float()           # (M, G, 4)
-            rows += a.shape[0]
-            for i in range(4):
-                for j in range(i + 1, 4):
-                    cols = (wnz[:, i] & wnz[:, j] & (count == 2)).float().sum(1)   # (G,)
-                    both_nz += float(((nz[:, :, i] * nz[:, :, j]) @ cols).sum())
+        selected, both_nz, rows = 0, 0.0, 0
+        for g in range(groups):
+            w = w_all[:, g * ng:(g + 1) * ng]
+            wnz = torch.cat([w != 0, torch.zeros(pad, ng, dtype=torch.bool)]).reshape(-1, 4, ng)
+            count = wnz.sum(1)                                  # (K/4, Ng)
+            selected += int((count > 0).sum())                  # pairs per activation row
+            for a in chunks:
+                ag = a[:, g]
+                nz = torch.cat([ag != 0, torch.zeros(ag.shape[0], pad, dtype=torch.bool)], 1)
+                nz = nz.reshape(ag.shape[0], -1, 4).float()      # (M, K/4, 4)
+                if g == 0:
+                    rows += ag.shape[0]
+                for i in range(4):
+                    for j in range(i + 1, 4):
+                        cols = (wnz[:, i] & wnz[:, j] & (count == 2)).float().sum(1)
+                        both_nz += float(((nz[:, :, i] * nz[:, :, j]) @ cols).sum())
         total = rows * selected
         out[name] = {"selected_pairs": total,
                      "pair_any_zero_share": 1 - both_nz / total if total else 0.0}
     return out
-
-
-def as_numpy_bool(t) -> np.ndarray:
-    return to_numpy(t).astype(bool)

@@ -1,0 +1,1 @@
+"""Design-space sweeps on a Dask cluster (docs/sweep.md)."""

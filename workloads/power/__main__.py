@@ -1,0 +1,5 @@
+import sys
+
+from .stimuli import main
+
+sys.exit(main())
