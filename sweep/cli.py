@@ -76,10 +76,16 @@ def parser() -> argparse.ArgumentParser:
                    help="clock periods (ns), e.g. 10,5")
     f = p.add_argument_group("what to compute")
     f.add_argument("--flows", type=_csv,
-                   help="area, power (networks and accuracy are not available yet); "
-                        "default: area")
-    f.add_argument("--networks", type=_csv, help="networks for flow 'networks'")
-    f.add_argument("--models", type=_csv, help="trained models for flow 'accuracy'")
+                   help="area, power, networks, accuracy; default: area")
+    f.add_argument("--networks", type=_csv,
+                   help="networks for flow 'networks' (python -m workloads.networks: resnet18, "
+                        "resnet34, resnet50, resnet101, googlenet, inception_v3, densenet121, "
+                        "mobilenet_v2, vgg16)")
+    f.add_argument("--batch", type=int, default=None,
+                   help="networks: images a batch (default 1)")
+    f.add_argument("--models", type=_csv,
+                   help="trained Fashion-MNIST models for flow 'accuracy' (cnn, resnet, "
+                        "mobilenet)")
     f.add_argument("--cycles", type=int, default=None,
                    help="power: cycles per stream, at least 100 (default 3000, as make power)")
     f.add_argument("--images", type=int, default=None,
@@ -113,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 _POINT_OPTS = ("archs", "variants", "sizes", "acc_widths", "liberties", "periods", "flows",
-               "networks", "models", "cycles", "images")
+               "networks", "models", "cycles", "images", "batch")
 
 
 def _check(p, a) -> None:
@@ -145,10 +151,12 @@ def _writable(p, option: str, path: Path) -> Path:
 
 
 def _kinds(sweep) -> set:
-    kinds = {"emit", "synth"}
+    kinds = set()
+    if {"area", "power"} & set(sweep.flows):
+        kinds |= {"emit", "synth"}
     if "power" in sweep.flows:
         kinds |= {"streams", "power"}
-    return kinds
+    return kinds | ({"networks", "accuracy"} & set(sweep.flows))
 
 
 def _command(argv) -> str:
@@ -178,7 +186,9 @@ def _run(a, sweep, out: Path, reporter: Reporter, argv) -> int:
         results = engine.run()
     meta = {"command": _command(argv), "flows": sweep.flows, "tools": versions,
             "cycles": sweep.cycles if "power" in sweep.flows else None,
-            "images": sweep.images if "power" in sweep.flows else None}
+            "images": sweep.images if "power" in sweep.flows else None,
+            "networks": sweep.networks or None, "models": sweep.models or None,
+            "batch": sweep.batch if "networks" in sweep.flows else None}
     from sweep.report import write_all
     try:
         paths = write_all(results, sweep, meta, out)

@@ -29,7 +29,8 @@ from sweep.spec import Point, Sweep
 __all__ = ["Piece", "PointResult", "Engine", "pieces_of", "run_piece", "Interrupted"]
 
 #: Seconds a piece of each kind takes before any was measured (for the time left).
-PRIOR_SECONDS = {"emit": 1.0, "synth": 5.0, "streams": 20.0, "power": 5.0}
+PRIOR_SECONDS = {"emit": 1.0, "synth": 5.0, "streams": 20.0, "power": 5.0, "networks": 5.0,
+                 "accuracy": 30.0}
 
 
 class Interrupted(Exception):
@@ -73,6 +74,17 @@ def pieces_of(point: Point, sweep: Sweep, liberty_sha: str | None) -> dict[str, 
         out["power"] = [(u, n, Piece("power", u, (*lib, ("cycles", sweep.cycles)),
                                      (synth(u), streams)))
                         for u, n in flows.units_for_power(*args)]
+    size = (("arch", point.arch), ("variant", point.variant), ("rows", point.rows),
+            ("cols", point.cols))
+    if "networks" in sweep.flows:
+        out["networks"] = [(net, None, Piece("networks", None,
+                                             (*size, ("network", net), ("batch", sweep.batch))))
+                           for net in sweep.networks]
+    if "accuracy" in sweep.flows:
+        # The accuracy of a configuration does not depend on the array's size.
+        what = (("arch", point.arch), ("variant", point.variant))
+        out["accuracy"] = [(model, None, Piece("accuracy", None, (*what, ("model", model))))
+                           for model in sweep.models]
     return out
 
 
@@ -131,6 +143,8 @@ class PointResult:
     state: str = "waiting"          # waiting, running, done, cached, failed
     area: dict | None = None
     energy: dict | None = None
+    networks: dict | None = None     # network -> figures (compose_networks)
+    accuracy: dict | None = None     # model -> the accuracy record
     failures: list = field(default_factory=list)     # (piece label, reason, log)
     keys: dict = field(default_factory=dict)         # piece label -> cache key
 
@@ -343,17 +357,22 @@ class Engine:
         # A failed point keeps the figures of the flows whose pieces all succeeded.
         ok = {flow: all(self.nodes[pc].state in ("done", "cached") for _, _, pc in items)
               for flow, items in need.items()}
-        if not ok["area"]:
-            return
-        args = (p.arch, p.variant, p.rows, p.cols, p.acc_width)
-        area = flows.compose_area(*args, {u: self.nodes[pc].result for u, _, pc in need["area"]})
-        if "area" in self.sweep.flows:
-            pr.area = area
-        if ok.get("power"):
-            pr.energy = flows.compose_energy(*args, p.period,
-                                             {u: self.nodes[pc].result
-                                              for u, _, pc in need["power"]},
-                                             area["macs_per_cycle"])
+        if ok.get("accuracy"):
+            pr.accuracy = {m: self.nodes[pc].result for m, _, pc in need["accuracy"]}
+        if ok.get("area"):
+            args = (p.arch, p.variant, p.rows, p.cols, p.acc_width)
+            area = flows.compose_area(*args, {u: self.nodes[pc].result
+                                              for u, _, pc in need["area"]})
+            if "area" in self.sweep.flows:
+                pr.area = area
+            if ok.get("power"):
+                pr.energy = flows.compose_energy(*args, p.period,
+                                                 {u: self.nodes[pc].result
+                                                  for u, _, pc in need["power"]},
+                                                 area["macs_per_cycle"])
+        if ok.get("networks"):
+            pr.networks = flows.compose_networks(
+                {net: self.nodes[pc].result for net, _, pc in need["networks"]}, pr.energy)
 
     # -------------------------------------------------------------- run
 

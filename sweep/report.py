@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -74,6 +75,24 @@ def rows(results: list) -> list[dict]:
             if base is not None and base.energy:
                 row["energy_per_mac_rel"] = (r.energy["real"]["pj_per_mac"]
                                              / base.energy["real"]["pj_per_mac"])
+        if r.networks:
+            nets = r.networks.values()
+            speedups = [n["speedup_vs_8b8b"] for n in nets]
+            # One figure a point for the plot: the geometric mean over the sweep's networks.
+            row["speedup"] = float(math.prod(speedups) ** (1 / len(speedups)))
+            row["cycles"] = sum(n["cycles"] for n in nets)
+            row["drain_bound_tiles"] = sum(n["drain_bound_tiles"] for n in nets)
+            energies = [n.get("energy_per_inference_uj") for n in nets]
+            if all(e is not None for e in energies):
+                row["energy_per_inference_uj"] = sum(energies) / len(energies)
+            for name, n in r.networks.items():
+                row[f"speedup_{name}"] = n["speedup_vs_8b8b"]
+        if r.accuracy:
+            changes = [a["change_pp"] for a in r.accuracy.values()]
+            row["accuracy_change_pp"] = sum(changes) / len(changes)
+            for name, a in r.accuracy.items():
+                row[f"accuracy_{name}"] = a["accuracy"]
+                row[f"accuracy_change_pp_{name}"] = a["change_pp"]
         if r.failures:
             row["error"] = "; ".join(f"{label}: {reason}" + (f" (log {log})" if log else "")
                                      for label, reason, log in r.failures)
@@ -83,6 +102,11 @@ def rows(results: list) -> list[dict]:
 
 def _varies(table: list[dict], key: str) -> bool:
     return len({r[key] for r in table}) > 1
+
+
+def _name(r: dict) -> str:
+    variant = TITLE.get(r["variant"], r["variant"])
+    return f"{r['arch'].upper()} {r['rows']}x{r['cols']} {variant} acc{r['acc_width']}"
 
 
 def _points_md(table: list[dict], sweep) -> str:
@@ -105,12 +129,19 @@ def _points_md(table: list[dict], sweep) -> str:
                  ("energy per MAC vs 8b-8b", lambda r: _f(r.get("energy_per_mac_rel"))),
                  ("pJ/MAC random", lambda r: _f(r.get("pj_per_mac_random"))),
                  ("pJ/MAC zero", lambda r: _f(r.get("pj_per_mac_zero")))]
+    if "networks" in sweep.flows:
+        cols += [("speedup vs 8b-8b (geomean)", lambda r: _f(r.get("speedup"), "{:.3f}x")),
+                 ("drain-bound tiles", lambda r: _f(r.get("drain_bound_tiles"), "{:,d}"))]
+        if "power" in sweep.flows:
+            cols.append(("energy / inference (uJ, mean)",
+                         lambda r: _f(r.get("energy_per_inference_uj"), "{:,.1f}")))
+    if "accuracy" in sweep.flows:
+        cols.append(("accuracy change (pp, mean)",
+                     lambda r: _f(r.get("accuracy_change_pp"), "{:+.2f}")))
     head += [c for c, _ in cols] + ["status"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in table:
-        variant = TITLE.get(r["variant"], r["variant"])
-        name = f"{r['arch'].upper()} {r['rows']}x{r['cols']} {variant} acc{r['acc_width']}"
-        cells = [name] + [fn(r) for _, fn in cols] + [r["status"]]
+        cells = [_name(r)] + [fn(r) for _, fn in cols] + [r["status"]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -141,6 +172,31 @@ def _fronts(table: list[dict], sweep) -> tuple[str, dict]:
     return "\n".join(parts), drawn
 
 
+def _per_item_md(table: list[dict], sweep) -> str:
+    """Per network and per model, the figures each point's means are made of."""
+    parts = []
+    if "networks" in sweep.flows:
+        head = ["point"] + [f"{n} speedup" for n in sweep.networks]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in table:
+            lines.append("| " + " | ".join([_name(r)] + [
+                _f(r.get(f"speedup_{n}"), "{:.3f}x") for n in sweep.networks]) + " |")
+        parts.append(f"### Networks (batch {sweep.batch}; `make networks`, "
+                     f"reports/networks.md)\n\n" + "\n".join(lines) + "\n")
+    if "accuracy" in sweep.flows:
+        head = ["point"] + [f"{m} accuracy (change, pp)" for m in sweep.models]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in table:
+            cells = [_name(r)]
+            for m in sweep.models:
+                acc, ch = r.get(f"accuracy_{m}"), r.get(f"accuracy_change_pp_{m}")
+                cells.append("-" if acc is None else f"{100 * acc:.2f}% ({ch:+.2f})")
+            lines.append("| " + " | ".join(cells) + " |")
+        parts.append("### Accuracy on the trained Fashion-MNIST models (`make accuracy`, "
+                     "reports/accuracy.md; change against FP32)\n\n" + "\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
 def _failures_md(table: list[dict]) -> str:
     bad = [f"- {r['label']}: {r['error']}" for r in table if r["status"] == "failed"]
     return "\n".join(bad) or "- none"
@@ -158,6 +214,20 @@ def markdown(table: list[dict], sweep, meta: dict, fronts: str) -> str:
              "zero activations), OpenSTA power; the array composed from unit energies as "
              "docs/sweep.md says (a fully busy array, no clock tree, SRAM or wires)."
              if "power" in sweep.flows else "")
+    area = ("\n- Area (`make area` flow): each unit synthesized flat with Yosys and timed with "
+            "OpenSTA; the\n  array's area is module areas x counts (PEs or DP units, and TRUs), "
+            "as `reports/area.md`\n  composes its 128x128 array (no edge registers, SRAM or sweep "
+            "control); delay = the slowest\n  unit's critical path.  NAND2 eq. = area / NAND2 "
+            "area." if {"area", "power"} & set(sweep.flows) else "")
+    nets = (f"\n- Networks (`make networks` flow): {', '.join(sweep.networks)} at batch "
+            f"{sweep.batch}, every quantized layer mapped with `verif.runner.plan_gemm`, layers "
+            "back to back; speedup against the 8b-8b array of the same size; energy per "
+            "inference (with power) = MACs x pJ/MAC (real) + idle cycles x pJ/cycle (zero), "
+            "per image." if "networks" in sweep.flows else "")
+    acc = (f"\n- Accuracy (`make accuracy` flow): {', '.join(sweep.models)} on the 10,000 "
+           "Fashion-MNIST test images, change against FP32 in percentage points; 8b-8b is "
+           "A8W8, 2x4b-8b uniform A4, SySMT 2opt-trim, the STC the 2:4-pruned model."
+           if "accuracy" in sweep.flows else "")
     return f"""# Design-space sweep
 
 Generated by `{meta['command']}`; do not edit by hand.  How it works and how to run it on a
@@ -166,16 +236,13 @@ cluster: [docs/sweep.md](../docs/sweep.md).
 ## Inputs
 
 - {len(table)} design points; flows: {', '.join(sweep.flows)}.
-- Library: {libs}.  Tools on the workers: {tools}.
-- Area (`make area` flow): each unit synthesized flat with Yosys and timed with OpenSTA; the
-  array's area is module areas x counts (PEs or DP units, and TRUs), as `reports/area.md`
-  composes its 128x128 array (no edge registers, SRAM or sweep control); delay = the slowest
-  unit's critical path.  NAND2 eq. = area / NAND2 area.{power}
+- Library: {libs}.  Tools on the workers: {tools}.{area}{power}{nets}{acc}
 
 ## Points
 
 {_points_md(table, sweep)}
 
+{_per_item_md(table, sweep)}
 ## Pareto fronts
 
 {fronts}
@@ -189,7 +256,8 @@ def _csv(table: list[dict]) -> str:
     fields = ["label", "arch", "variant", "rows", "cols", "acc_width", "liberty", "period",
               "status", "area_nand2", "macs_per_cycle", "area_per_mac", "area_per_mac_rel",
               "delay", "fmax_mhz", "pj_per_mac_real", "pj_per_mac_random", "pj_per_mac_zero",
-              "energy_per_mac_rel", "error"]
+              "energy_per_mac_rel", "speedup", "cycles", "drain_bound_tiles",
+              "energy_per_inference_uj", "accuracy_change_pp", "error"]
     out = io.StringIO()
     w = csv.DictWriter(out, fields, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
@@ -266,6 +334,7 @@ def write_all(results: list, sweep, meta: dict, out: Path) -> list[Path]:
                        for row, on in pts if row is r}
     doc = {"meta": meta, "points": table,
            "details": [{"label": r.point.label, "area": r.area, "energy": r.energy,
+                        "networks": r.networks, "accuracy": r.accuracy,
                         "pieces": r.keys} for r in results]}
     files = {out / "sweep.md": markdown(table, sweep, meta, fronts),
              out / "sweep.csv": _csv(table),

@@ -42,6 +42,8 @@ DEFAULT_FILE = Path(__file__).with_name("default.toml")
 #: Keys of a group (and their top-level defaults), in the order points are listed.
 GROUP_KEYS = ("archs", "variants", "sizes", "acc_widths", "liberties", "periods")
 SWEEP_KEYS = ("flows", "networks", "models")
+#: Flow options of the whole sweep, with their defaults.
+NETWORK_KEYS = {"batch": 1}
 POWER_KEYS = {"cycles": 3000, "images": 16}
 DEFAULTS = {"archs": ["sa"], "sizes": ["16x16"], "acc_widths": [32], "liberties": ["default"],
             "periods": [10.0], "flows": ["area"], "networks": [], "models": []}
@@ -89,6 +91,7 @@ class Sweep:
     networks: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     source: str = ""
+    batch: int = NETWORK_KEYS["batch"]
 
 
 def _as_list(where: str, key: str, value) -> list:
@@ -186,7 +189,7 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> Sweep
         except tomllib.TOMLDecodeError as e:
             raise SpecError(f"{path}: not valid TOML: {e}") from None
         base = path.resolve().parent
-    allowed = set(GROUP_KEYS) | set(SWEEP_KEYS) | {"power", "points"}
+    allowed = set(GROUP_KEYS) | set(SWEEP_KEYS) | set(NETWORK_KEYS) | {"power", "points"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise SpecError(f"{where}: unknown key {unknown[0]!r}; allowed: "
@@ -220,9 +223,21 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> Sweep
         value = overrides.get(k, data.get(k, DEFAULTS[k]))
         sweep_vals[k] = value if value == [] else _as_list(where, k, value)
     chosen = _check_flows(sweep_vals["flows"], where)
-    for key, flow in (("networks", "networks"), ("models", "accuracy")):
+    for key, flow, names in (("networks", "networks", flows.network_names),
+                             ("models", "accuracy", flows.model_names)):
         if sweep_vals[key] and flow not in chosen:
             raise SpecError(f"{where}: {key} apply only to flow {flow!r}, which is not asked for")
+        if flow in chosen and not sweep_vals[key]:
+            raise SpecError(f"{where}: flow {flow!r} needs {key} (e.g. {key} = "
+                            f"[\"{names()[2 if key == 'networks' else 0]}\"]); allowed: "
+                            f"{', '.join(names())}")
+        bad = [v for v in sweep_vals[key] if v not in names()]
+        if bad:
+            raise SpecError(f"{where}: {key}: {bad[0]!r} is not one of {', '.join(names())}")
+    batch = _number(where, "batch", overrides.get("batch", data.get("batch",
+                    NETWORK_KEYS["batch"])), int, 1)
+    if "networks" not in chosen and ("batch" in overrides or "batch" in data):
+        raise SpecError(f"{where}: batch applies only to flow 'networks', which is not asked for")
     cycles = _number(where, "cycles", overrides.get("cycles", power.get("cycles",
                      POWER_KEYS["cycles"])), int, 100)
     images = _number(where, "images", overrides.get("images", power.get("images",
@@ -238,5 +253,5 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> Sweep
             if why:
                 raise SpecError(f"{where}: {p.label}: {why}")
     return Sweep(points, chosen, cycles, images, sweep_vals["networks"], sweep_vals["models"],
-                 where)
+                 where, batch)
 

@@ -103,3 +103,55 @@ def test_trim_points_share_the_pe_but_not_the_tru():
     b = {u.kind: u for u, _ in flows.units_for_area("sa", "3opt", 4, 4, 32)}
     assert a["sa_pe"] == b["sa_pe"]
     assert a["tru"] != b["tru"] and a["tru"].design().top != b["tru"].design().top
+
+
+# ------------------------------------------------------------------ networks and accuracy
+
+def test_networks_piece_is_the_networks_report_record(tmp_path):
+    """The sweep's piece computes what make networks computes, for the point's array."""
+    from workloads.networks.arrays import ArrayDesign
+    from workloads.networks.evaluate import network_record
+    params = {"arch": "sa", "variant": "3opt-trim", "rows": 64, "cols": 64,
+              "network": "resnet18", "batch": 1}
+    got = flows.run_networks(params, [], tmp_path)
+    from golden.sparq import Config
+    cfg = Config.preset(3, rounding=False)
+    mine = network_record("resnet18", 1, ArrayDesign("sa", "3opt-trim", 64, 64, cfg=cfg))
+    base = network_record("resnet18", 1, ArrayDesign("sa", "8b8b", 64, 64))
+    assert got["cycles"] == mine["cycles"] and got["cycles_8b8b"] == base["cycles"]
+    assert got["speedup_vs_8b8b"] == pytest.approx(base["cycles"] / mine["cycles"])
+    assert sum(lay["cycles"] for lay in got["layers"]) == got["cycles"]
+
+
+def test_energy_per_inference_worked_example():
+    rec = {"cycles": 150, "ideal_cycles": 100.0, "macs": 3200, "batch": 2,
+           "speedup_vs_8b8b": 1.9}
+    energy = {"real": {"pj_per_mac": 2.0}, "zero": {"pj_per_cycle": 300.0}}
+    fig = flows.compose_networks({"n": rec}, energy)["n"]
+    assert fig["energy_per_inference_uj"] == pytest.approx((3200 * 2.0 + 50 * 300.0) / 2 / 1e6)
+    assert "energy_per_inference_uj" not in flows.compose_networks({"n": rec}, None)["n"]
+
+
+@pytest.mark.parametrize("arch, variant, want", [
+    ("sa", "8b8b", (None, 8, False)), ("sa", "2x4b8b", (None, 4, False)),
+    ("sa", "sysmt", ("2opt-trim", 8, False)), ("tc", "5opt", ("5opt", 8, False)),
+    ("stc", "3opt-trim", ("3opt-trim", 8, True)), ("stc", "8b8b", (None, 8, True)),
+])
+def test_accuracy_setting_of_each_variant(arch, variant, want):
+    s = flows.accuracy_setting(arch, variant)
+    assert (s["cfg"] and s["cfg"].name, s["act_bits"], s["stc"]) == want
+
+
+def test_a_networks_sweep_end_to_end(sweep_cli, tmp_path):
+    """Area and networks on two points: the report pairs each with its 8b-8b array."""
+    import json
+    r = sweep_cli("--flows", "networks", "--networks", "resnet18,vgg16", "--batch", "2",
+                  "--variants", "8b8b,5opt", "--sizes", "128", "--workers", "0")
+    assert r.returncode == 0, r.stderr
+    points = json.loads((tmp_path / "out" / "sweep.json").read_text())["points"]
+    sparq = next(p for p in points if p["variant"] == "5opt")
+    base = next(p for p in points if p["variant"] == "8b8b")
+    assert base["speedup"] == 1.0 and 1.0 < sparq["speedup"] <= 2.0
+    assert sparq["speedup"] == pytest.approx(
+        (sparq["speedup_resnet18"] * sparq["speedup_vgg16"]) ** 0.5)
+    assert "resnet18 speedup" in (tmp_path / "out" / "sweep.md").read_text()

@@ -59,7 +59,8 @@ def test_relative_liberty_is_relative_to_the_file(tmp_path):
 
 def test_default_sweep_loads():
     s = load(DEFAULT_FILE)
-    assert s.flows == ["area", "power"] and len(s.points) == 12
+    assert s.flows == ["area", "power", "networks", "accuracy"] and len(s.points) == 12
+    assert (s.networks, s.models, s.batch) == (["resnet50"], ["cnn"], 1)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -74,8 +75,15 @@ def test_default_sweep_loads():
     ('variants = ["8b8b"]\nperiods = [0]', "period must be positive"),
     ('archs = ["gpu"]\nvariants = ["8b8b"]', "arch 'gpu' is not one of sa, tc, stc"),
     ('variant = ["8b8b"]', "unknown key 'variant'"),
-    ('variants = ["8b8b"]\nflows = ["networks"]', "flow 'networks' is not available yet"),
-    ('variants = ["8b8b"]\nflows = ["accuracy"]', "flow 'accuracy' is not available yet"),
+    ('variants = ["8b8b"]\nflows = ["networks"]', "flow 'networks' needs networks"),
+    ('variants = ["8b8b"]\nflows = ["accuracy"]', "flow 'accuracy' needs models"),
+    ('variants = ["8b8b"]\nflows = ["networks"]\nnetworks = ["lenet"]',
+     "networks: 'lenet' is not one of resnet18"),
+    ('variants = ["8b8b"]\nflows = ["accuracy"]\nmodels = ["vgg"]',
+     "models: 'vgg' is not one of cnn, resnet, mobilenet"),
+    ('variants = ["8b8b"]\nflows = ["networks"]\nnetworks = ["vgg16"]\nbatch = 0',
+     "batch must be"),
+    ('variants = ["8b8b"]\nbatch = 8', "batch applies only to flow 'networks'"),
     ('variants = ["8b8b"]\nflows = ["timing"]', "flow 'timing' is not one of"),
     ('variants = ["8b8b"]\nmodels = ["fmnist"]', "models apply only to flow 'accuracy'"),
     ('variants = ["8b8b"]\n[power]\ncycles = 500', "cycles applies only to flow 'power'"),
@@ -106,7 +114,7 @@ def test_custom_and_trim_configurations_are_area_points():
      "--workers applies to the LocalCluster"),
     (["--variants", "8b8b", "--scheduler", "h:8786"], "is not an address"),
     (["--variants", "8b8b", "--acc-widths", "x"], "is not a comma-separated list of ints"),
-    (["--variants", "8b8b", "--flows", "networks"], "flow 'networks' is not available yet"),
+    (["--variants", "8b8b", "--flows", "networks"], "flow 'networks' needs networks"),
     (["missing.toml"], "cannot read the sweep file missing.toml"),
 ])
 def test_cli_refusals(sweep_cli, args, message):

@@ -27,33 +27,54 @@ from verif.runner import GemmPlan, plan_gemm
 from ..quant.shapes import GemmShape
 
 __all__ = ["ArrayDesign", "default_designs", "LayerCycles", "map_layer", "PARTS", "SPARQ",
-           "TIMES_TWO"]
+           "TIMES_TWO", "BASELINES"]
 
 SPARQ = Config.preset(5)
 #: The parts of a layer's cycles (module docstring).
 PARTS = ("ideal", "tile_fill", "k_pad", "zero_partners", "drain", "fill")
-#: Designs that take two activations a beat and run a non-SPARQ 8-bit layer (A8W8 signed)
-#: at one activation a beat: each activation paired with a zero (the exact lone-value path).
-TIMES_TWO = ("5opt", "sysmt")
+#: Baselines that take two activations a beat and run a non-SPARQ 8-bit layer (A8W8 signed)
+#: at one activation a beat, each paired with a zero (their exact lone-value path), as the
+#: SPARQ designs do; 2x4b-8b runs every layer at its own 4-bit rate, 8b-8b at one a beat.
+TIMES_TWO = ("sysmt",)
+BASELINES = ("8b8b", "2x4b8b", "sysmt")
 
 
 @dataclass(frozen=True)
 class ArrayDesign:
-    """One array: architecture, design (``"5opt"`` or a baseline), size, array options."""
+    """One array: architecture, design, size, array options.
+
+    ``design`` is a baseline (``"8b8b"``, ``"2x4b8b"``, ``"sysmt"``) or the name of the
+    SPARQ configuration ``cfg`` (``"5opt"``, ``"3opt-trim"``; ``cfg`` defaults to 5opt).
+    """
 
     arch: str                   # "sa", "tc", "stc"
-    design: str                 # "5opt", "8b8b", "2x4b8b", "sysmt"
+    design: str
     rows: int
     cols: int
     options: tuple = field(default=())      # ((name, value), ...) non-default array options
+    cfg: Config | None = None
+
+    def __post_init__(self):
+        if self.design not in BASELINES:
+            cfg = self.cfg if self.cfg is not None else SPARQ
+            if cfg.name != self.design:
+                raise ValueError(f"design {self.design!r} is neither a baseline "
+                                 f"({', '.join(BASELINES)}) nor the configuration's name "
+                                 f"{cfg.name!r}")
+            object.__setattr__(self, "cfg", cfg)
 
     @property
     def config(self) -> Config | None:
-        return SPARQ if self.design == "5opt" else None
+        return self.cfg
 
     @property
     def baseline(self) -> str | None:
-        return None if self.design == "5opt" else self.design
+        return self.design if self.design in BASELINES else None
+
+    @property
+    def pairs_lone_values(self) -> bool:
+        """Runs a non-SPARQ 8-bit layer at one activation a beat, paired with zeros."""
+        return self.config is not None or self.design in TIMES_TWO
 
     @property
     def label(self) -> str:
@@ -120,15 +141,15 @@ def _split(plan: GemmPlan, k_real: int) -> dict:
 
 def map_layer(shape: GemmShape, design: ArrayDesign) -> LayerCycles:
     """``shape`` on ``design``: a SPARQ layer at the design's rate; an 8-bit non-SPARQ
-    layer (A8W8 signed) at one activation a beat on the designs of :data:`TIMES_TWO` (its K
-    doubled by zero partners), at the design's rate on the others; FP32 not mapped."""
+    layer (A8W8 signed) at one activation a beat on SPARQ and SySMT designs (its K doubled
+    by zero partners), at the design's rate on the others; FP32 not mapped."""
     base = {"name": shape.name, "m": shape.m, "k": shape.k, "n": shape.n,
             "groups": shape.groups, "policy": shape.policy, "macs": shape.macs}
     if shape.policy == "FP32":
         return LayerCycles(**base, mapped=False, cycles=0, tiles=0, drain_bound_tiles=0,
                            parts=dict.fromkeys(PARTS, 0.0))
     k = shape.k
-    if shape.policy != "SPARQ" and design.design in TIMES_TWO:
+    if shape.policy != "SPARQ" and design.pairs_lone_values:
         k = 2 * shape.k
     plan = design.plan(shape.m, k, shape.n, shape.groups)
     parts = _split(plan, shape.k)
